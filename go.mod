@@ -1,0 +1,3 @@
+module github.com/cgoesl/esl
+
+go 1.26
