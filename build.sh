@@ -35,6 +35,13 @@ usage: ./build.sh COMMAND [ARGS]
   ctest            only the C unit tests (sanitizers on)
   gotest           only go vet and the Go tests
   fuzz [SECONDS]   run every fuzz target for SECONDS each (default 60)
+  examples         build every example and run the quickstart (embedded fake FreeSWITCH)
+  integration [GO TEST FLAGS]
+                   the integration tests (test/, tag integration) against ESL_TEST_ADDR /
+                   ESL_TEST_PASSWORD; when ESL_TEST_ADDR is unset, against a fakefs started here
+  docker [DOCKER RUN ARGS]
+                   build the harness image (Dockerfile: FreeSWITCH + Go) and run the
+                   integration tests in it against a real FreeSWITCH; needs a Docker engine
   help             this text
 EOF
 }
@@ -132,6 +139,83 @@ cmd_test() {
 	cmd_gotest
 }
 
+cmd_examples() {
+	export_go_env
+	step "go build ./examples/..."
+	go build ./examples/...
+	step "go run ./examples/quickstart (embedded fake FreeSWITCH)"
+	env -u ESL_ADDR -u ESL_PASSWORD go run ./examples/quickstart
+}
+
+# wait_tcp HOST PORT SECONDS: true once something accepts connections there.
+wait_tcp() {
+	local host=$1 port=$2 secs=$3 i
+	for ((i = 0; i < secs * 10; i++)); do
+		if (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# Runs test/ (build tag integration). With ESL_TEST_ADDR set it tests that server (waiting up
+# to ESL_TEST_WAIT seconds, default 60, for it to accept connections); without, it builds
+# and starts fakefs on a free loopback port, tests it, and stops it. Arguments go to go test.
+cmd_integration() {
+	export_go_env
+	local fake_pid=""
+	if [ -z "${ESL_TEST_ADDR:-}" ]; then
+		step "starting fakefs (ESL_TEST_ADDR is not set)"
+		mkdir -p "$BUILD"
+		go build -o "$BUILD/fakefs" ./esltest/cmd/fakefs
+		local port try
+		for try in 1 2 3 4 5; do
+			port=$((20000 + RANDOM % 40000))
+			if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+				continue # taken
+			fi
+			"$BUILD/fakefs" -listen "127.0.0.1:$port" -password ClueCon >"$BUILD/fakefs.log" 2>&1 &
+			fake_pid=$!
+			if wait_tcp 127.0.0.1 "$port" 10 && kill -0 "$fake_pid" 2>/dev/null; then
+				break
+			fi
+			kill "$fake_pid" 2>/dev/null || true
+			wait "$fake_pid" 2>/dev/null || true
+			fake_pid=""
+		done
+		[ -n "$fake_pid" ] || { cat "$BUILD/fakefs.log" >&2 || true; die "fakefs did not start"; }
+		trap 'kill '"$fake_pid"' 2>/dev/null || true; wait '"$fake_pid"' 2>/dev/null || true' EXIT
+		export ESL_TEST_ADDR="127.0.0.1:$port" ESL_TEST_PASSWORD=ClueCon ESL_TEST_FAKE=1
+		echo "fakefs (pid $fake_pid) listens on $ESL_TEST_ADDR; its log: $BUILD/fakefs.log"
+	else
+		: "${ESL_TEST_PASSWORD:?ESL_TEST_ADDR is set, so ESL_TEST_PASSWORD must be too}"
+		local host=${ESL_TEST_ADDR%:*} port=${ESL_TEST_ADDR##*:}
+		host=${host#[}
+		host=${host%]}
+		step "waiting for $ESL_TEST_ADDR"
+		wait_tcp "$host" "$port" "${ESL_TEST_WAIT:-60}" || die "nothing accepts connections on $ESL_TEST_ADDR"
+	fi
+	local race=(-race)
+	[ "${ESL_TEST_RACE:-1}" = 0 ] && race=()
+	step "go test -tags integration ./test/... against $ESL_TEST_ADDR"
+	go test -tags integration -count=1 "${race[@]}" -v ./test/... "$@"
+}
+
+# Builds the harness image and runs it: FreeSWITCH starts inside, then ./build.sh integration.
+cmd_docker() {
+	command -v docker >/dev/null 2>&1 || die "docker is not installed"
+	docker info >/dev/null 2>&1 ||
+		die "no Docker engine is reachable (docker info failed); start dockerd or point DOCKER_HOST at one"
+	local image=${ESL_DOCKER_IMAGE:-esl-integration}
+	local args=()
+	[ -n "${ESL_DOCKER_BASE:-}" ] && args+=(--build-arg "BASE_IMAGE=$ESL_DOCKER_BASE")
+	step "docker build -t $image ."
+	docker build "${args[@]}" -t "$image" .
+	step "docker run --rm $image"
+	docker run --rm "$@" "$image"
+}
+
 main() {
 	local cmd=${1:-help}
 	shift || true
@@ -142,6 +226,9 @@ main() {
 	ctest) cmd_ctest ;;
 	gotest) cmd_gotest ;;
 	fuzz) cmd_fuzz "$@" ;;
+	examples) cmd_examples ;;
+	integration) cmd_integration "$@" ;;
+	docker) cmd_docker "$@" ;;
 	*) cmd_help; die "unknown command: $cmd" ;;
 	esac
 }

@@ -1,0 +1,23 @@
+/*
+ * callbacks_shim.h: the C side of Go callbacks from libesl's listeners.
+ *
+ * esl_listen and esl_listen_threaded call a C function pointer, on the accept thread or on a
+ * thread of their own. cgo cannot hand a Go function to C as a function pointer, so
+ * eslgo_listen_trampoline is the esl_listen_callback_t given to C; it only forwards to the
+ * exported Go function. Declarations only: this header reaches _cgo_export.h.
+ */
+#ifndef ESLGO_CALLBACKS_SHIM_H
+#define ESLGO_CALLBACKS_SHIM_H
+
+#include "esl.h"
+
+/* An esl_listen_callback_t: forwards the accepted socket and user_data to Go. */
+void eslgo_listen_trampoline(esl_socket_t server_sock, esl_socket_t client_sock, struct sockaddr_in *addr, void *user_data);
+
+/* The calling thread's kernel id (0 where the platform has none that can be probed). */
+long eslgo_thread_id(void);
+
+/* 1 while the thread tid of this process exists (or cannot be told), 0 once it has exited. */
+int eslgo_thread_alive(long tid);
+
+#endif

@@ -1,0 +1,97 @@
+/*
+ * esl_event_internal.h: helpers shared by esl_event.c and esl_event_json.c.
+ */
+#ifndef ESL_EVENT_INTERNAL_H
+#define ESL_EVENT_INTERNAL_H
+
+#include "esl.h"
+
+/*
+ * Bulk header insertion. Between begin and end the event's header list is detached and kept
+ * in an index, so name lookups and "delete every header called X" cost O(1) instead of a walk
+ * of the list; building an event of n headers stays linear whatever the input. The result
+ * is exactly what the same sequence of esl_event_add_header_string / esl_event_del_header
+ * calls gives. Nothing else may touch the event's headers until esl_event_build_end.
+ */
+typedef struct esl_event_builder esl_event_builder_t;
+
+/* Never fails: when the index cannot be allocated the builder works on the list directly.
+ * Returns NULL only when event is NULL or the builder itself cannot be allocated; the other
+ * functions then act on the event directly. */
+esl_event_builder_t *esl_event_build_begin(esl_event_t *event);
+/* esl_event_add_header_string semantics; name and value are copied. */
+esl_status_t esl_event_build_add(esl_event_t *event, esl_event_builder_t *b, esl_stack_t stack, const char *name,
+								 const char *value, size_t vlen);
+/* esl_event_del_header semantics. */
+void esl_event_build_del(esl_event_t *event, esl_event_builder_t *b, const char *name);
+/* Relinks the headers into the event and frees the builder. */
+void esl_event_build_end(esl_event_t *event, esl_event_builder_t *b);
+
+/* Sets the body to a copy of len bytes of body. */
+esl_status_t esl_event_set_body_len(esl_event_t *event, const char *body, size_t len);
+
+/* Growable string used by the serializers. */
+typedef struct {
+	char *s;
+	size_t len;
+	size_t cap;
+	int failed;
+} esl_strbuf_t;
+
+static inline int esl_strbuf_reserve(esl_strbuf_t *sb, size_t more)
+{
+	size_t need, ncap;
+	char *p;
+
+	if (sb->failed) {
+		return 0;
+	}
+	need = sb->len + more + 1;
+	if (need < sb->len) {
+		sb->failed = 1;
+		return 0;
+	}
+	if (need <= sb->cap) {
+		return 1;
+	}
+	ncap = sb->cap ? sb->cap * 2 : 1024;
+	if (ncap < need) {
+		ncap = need;
+	}
+	if (!(p = realloc(sb->s, ncap))) {
+		sb->failed = 1;
+		return 0;
+	}
+	sb->s = p;
+	sb->cap = ncap;
+	return 1;
+}
+
+static inline void esl_strbuf_add(esl_strbuf_t *sb, const char *s, size_t n)
+{
+	if (esl_strbuf_reserve(sb, n)) {
+		memcpy(sb->s + sb->len, s, n);
+		sb->len += n;
+		sb->s[sb->len] = '\0';
+	}
+}
+
+static inline void esl_strbuf_adds(esl_strbuf_t *sb, const char *s)
+{
+	esl_strbuf_add(sb, s, strlen(s));
+}
+
+/* Hands the text to *out (NULL and ESL_FAIL after an allocation failure). */
+static inline esl_status_t esl_strbuf_finish(esl_strbuf_t *sb, char **out)
+{
+	if (sb->failed || !esl_strbuf_reserve(sb, 0)) {
+		free(sb->s);
+		*out = NULL;
+		return ESL_FAIL;
+	}
+	sb->s[sb->len] = '\0';
+	*out = sb->s;
+	return ESL_SUCCESS;
+}
+
+#endif

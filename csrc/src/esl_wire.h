@@ -1,0 +1,91 @@
+/*
+ * esl_wire.h: the receive-side parser of the event socket protocol (internal).
+ *
+ * A pure function of bytes: the caller appends what it read (esl_wire_feed, or
+ * esl_wire_reserve + esl_wire_commit to read straight into the parser's memory) and takes
+ * complete messages out with esl_wire_next. Nothing here touches a socket, so tests,
+ * fuzzers and benchmarks drive it with byte strings alone.
+ *
+ * Framing (spec 13.1-13.3 with the project rules of 16.1b):
+ *   - a header block ends at LF [CR] LF; the terminator scan is incremental (it resumes
+ *     where the previous call stopped), so feeding a block in any number of pieces costs
+ *     time linear in its size, and NUL bytes never stall it;
+ *   - a NUL byte inside a header block, a block longer than the header limit, and a
+ *     Content-Length that is empty, non-numeric, negative, over the body limit, or given
+ *     twice with different values are errors: esl_wire_next returns ESL_WIRE_ERROR and
+ *     esl_wire_error says why. Errors are sticky until esl_wire_reset;
+ *   - a body is taken by its length and delivered intact (NUL bytes included), followed
+ *     by one terminating NUL that is not part of it.
+ *
+ * Every event handed out is an arena event (esl_event_private.h): one allocation holding
+ * the event, its headers, arrays, strings and body, with the body last in the block, so
+ * esl_wire_body_length is exact even when the body holds NUL bytes.
+ *
+ * Not thread-safe: one parser belongs to one connection and is used under its lock.
+ */
+#ifndef ESL_WIRE_H
+#define ESL_WIRE_H
+
+#include "esl.h"
+
+typedef struct esl_wire esl_wire_t;
+
+typedef enum {
+	ESL_WIRE_ERROR = -1,   /* framing or memory error; see esl_wire_error */
+	ESL_WIRE_MORE = 0,     /* no complete message buffered yet */
+	ESL_WIRE_MESSAGE = 1   /* *event holds the next message; the caller owns it */
+} esl_wire_status_t;
+
+/* Creates a parser with the default limits (ESL_DEFAULT_MAX_HEADER_BLOCK, ESL_DEFAULT_MAX_BODY);
+ * NULL when memory runs out. */
+esl_wire_t *esl_wire_create(void);
+void esl_wire_destroy(esl_wire_t **wire);
+/* Drops buffered bytes, any half-received message and a sticky error. */
+void esl_wire_reset(esl_wire_t *wire);
+/* 0 keeps a limit as it is. The header limit is capped at 1 GiB. Applies to messages whose
+ * header block has not been parsed yet. */
+void esl_wire_set_limits(esl_wire_t *wire, size_t max_header_block, size_t max_body);
+void esl_wire_get_limits(const esl_wire_t *wire, size_t *max_header_block, size_t *max_body);
+
+/* Copies len bytes in; 0 on success, -1 when memory ran out (the parser is then in error). */
+int esl_wire_feed(esl_wire_t *wire, const void *data, size_t len);
+/* Where the next read should put its bytes: at least 64 KiB of room, or, while a large body is
+ * being received and nothing else is buffered, the rest of that body (so a read never runs into
+ * the next message there). NULL when memory ran out. Call esl_wire_commit with the count read
+ * before any other call on the parser. */
+void *esl_wire_reserve(esl_wire_t *wire, size_t *room);
+void esl_wire_commit(esl_wire_t *wire, size_t n);
+
+/* Takes the next complete message. */
+esl_wire_status_t esl_wire_next(esl_wire_t *wire, esl_event_t **event);
+/* Why the parser is in error ("" when it is not). */
+const char *esl_wire_error(const esl_wire_t *wire);
+/* True while bytes of a message not yet handed out are held. */
+int esl_wire_buffered(const esl_wire_t *wire);
+
+/* The number of body bytes of an event made by this parser (exact, NUL bytes included);
+ * strlen(body) for any other event; 0 without a body. */
+size_t esl_wire_body_length(const esl_event_t *event);
+
+/* Parses a text/event-plain body into a new arena event (spec 13.4: a CLONE, Event-Name
+ * sets event_id, lines without ':' skipped, values URL-decoded, header section up to the
+ * first empty line, and when a Content-Length header results, everything after that line
+ * is the body). wire may be NULL (scratch memory is then allocated for the call).
+ * Returns ESL_SUCCESS with *event set; ESL_FAIL with *event NULL when the header section
+ * holds a NUL byte (it cannot be represented without cutting a string); ESL_GENERR when
+ * memory ran out. */
+esl_status_t esl_wire_parse_plain(esl_wire_t *wire, const char *text, size_t len, esl_event_t **event);
+
+/* The inner event of a received message (spec 13.4): text/event-plain through
+ * esl_wire_parse_plain, text/event-json through esl_event_create_json, anything else none.
+ * A body that cannot be decoded (invalid JSON, a NUL byte in the plain header section or
+ * anywhere in JSON) gives *inner NULL and ESL_SUCCESS: the outer message stays intact.
+ * ESL_FAIL only when memory ran out. */
+esl_status_t esl_wire_decode_inner(esl_wire_t *wire, const esl_event_t *outer, esl_event_t **inner);
+
+/* Testing aid: when on, events are first built through the public event API
+ * (esl_event_add_header_string / esl_event_add_array) and then copied into one block, instead
+ * of being planned directly. Both ways must give the same events. */
+void esl_wire_set_api_build(esl_wire_t *wire, int on);
+
+#endif

@@ -1,0 +1,34 @@
+//go:build !cgo
+
+package esl
+
+import (
+	"syscall"
+	"time"
+)
+
+// Without cgo the package still compiles: events work (they are pure Go), and every
+// constructor of a Connection fails with ErrNoCgo.
+
+const backendName = "none"
+
+var haveExtensions = false
+
+type handle struct{}
+
+func setCLogLevel(int) {}
+
+func connectHandle(string, int, string, string, time.Duration, int, int) (*handle, int, error) {
+	return nil, -1, newError("connect", "", ErrNoCgo)
+}
+
+func attachHandle(fd int) (*handle, *Event, error) {
+	if fd >= 0 {
+		_ = syscall.Close(fd) // the Connection owns fd, also when it cannot use it
+	}
+	return nil, nil, newError("attach", "", ErrNoCgo)
+}
+
+func (h *handle) recv() (string, *Event, bool, string) { return "", nil, false, "no cgo" }
+func (h *handle) disconnect()                         {}
+func waitWritable(int, int)                           {}

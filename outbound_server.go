@@ -1,0 +1,555 @@
+//go:build cgo
+
+package esl
+
+/*
+#cgo !libesl CFLAGS: -I${SRCDIR}/csrc/include
+#include <stdlib.h>
+#include "callbacks_shim.h"
+
+// The listener extensions exist in esl only; the original libesl lacks them. These wrappers let
+// one Go file build against both: with the original they fail, and NewOutboundServer says so.
+#ifdef ESL_HAVE_EXTENSIONS
+#define ESLGO_HAVE_LISTENER 1
+typedef esl_listener_t eslgo_listener_t;
+static esl_status_t eslgo_listener_create(eslgo_listener_t **l, const char *host, int port, int backlog, char *err, size_t errlen)
+{
+	return esl_listener_create(l, host, (esl_port_t)port, backlog, err, errlen);
+}
+static int eslgo_listener_socket(eslgo_listener_t *l) { return esl_listener_socket(l); }
+static esl_status_t eslgo_listener_serve(eslgo_listener_t *l, void *user_data, int max_sessions)
+{
+	return esl_listener_serve(l, eslgo_listen_trampoline, user_data, 1, max_sessions);
+}
+static void eslgo_listener_stop(eslgo_listener_t *l) { esl_listener_stop(l); }
+static int eslgo_listener_wait_idle(eslgo_listener_t *l, uint32_t ms) { return esl_listener_wait_idle(l, ms); }
+static void eslgo_listener_stats(eslgo_listener_t *l, uint64_t *accepted, uint64_t *refused, int *active)
+{
+	esl_listener_stats(l, accepted, refused, active);
+}
+static void eslgo_listener_destroy(eslgo_listener_t **l) { esl_listener_destroy(l); }
+#else
+#define ESLGO_HAVE_LISTENER 0
+typedef struct eslgo_listener_s eslgo_listener_t;
+static esl_status_t eslgo_listener_create(eslgo_listener_t **l, const char *host, int port, int backlog, char *err, size_t errlen)
+{
+	(void)host; (void)port; (void)backlog;
+	*l = NULL;
+	snprintf(err, errlen, "the original libesl has no stoppable listener");
+	return ESL_FAIL;
+}
+static int eslgo_listener_socket(eslgo_listener_t *l) { (void)l; return -1; }
+static esl_status_t eslgo_listener_serve(eslgo_listener_t *l, void *user_data, int max_sessions)
+{
+	(void)l; (void)user_data; (void)max_sessions;
+	return ESL_FAIL;
+}
+static void eslgo_listener_stop(eslgo_listener_t *l) { (void)l; }
+static int eslgo_listener_wait_idle(eslgo_listener_t *l, uint32_t ms) { (void)l; (void)ms; return 0; }
+static void eslgo_listener_stats(eslgo_listener_t *l, uint64_t *accepted, uint64_t *refused, int *active)
+{
+	(void)l; *accepted = 0; *refused = 0; *active = 0;
+}
+static void eslgo_listener_destroy(eslgo_listener_t **l) { *l = NULL; }
+#endif
+*/
+import "C"
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"runtime/debug"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// ErrServerClosed is returned by OutboundServer.Serve after Shutdown or Close.
+var ErrServerClosed = errors.New("esl: outbound server closed")
+
+// OutboundHandler serves one call. c is attached to the socket FreeSWITCH opened: `connect`
+// has been answered, so c.GetInfo() returns the CHANNEL_DATA event. ctx is cancelled when
+// the server is closed, or when Shutdown's context ends; the connection is then cut as well.
+// The server closes c when the handler returns. A panic is logged and closes that
+// connection only.
+type OutboundHandler func(ctx context.Context, c *Connection)
+
+// OutboundOption configures an OutboundServer.
+type OutboundOption func(*outboundConfig)
+
+type outboundConfig struct {
+	maxSessions    int
+	backlog        int
+	connectTimeout time.Duration
+	logger         *slog.Logger
+}
+
+// WithMaxSessions bounds the sessions served at once (0, the default, means no bound). A
+// connection over the bound is closed at once, before `connect`, and counted in
+// OutboundStats.Refused; FreeSWITCH then tries the next host of the socket application's
+// list, or fails the call. A session counts until its thread has left the handler, which is
+// a moment after its connection closed.
+func WithMaxSessions(n int) OutboundOption {
+	return func(c *outboundConfig) { c.maxSessions = max(n, 0) }
+}
+
+// WithBacklog sets the listen backlog (default 4096; the kernel may cap it).
+func WithBacklog(n int) OutboundOption {
+	return func(c *outboundConfig) {
+		if n > 0 {
+			c.backlog = n
+		}
+	}
+}
+
+// WithConnectTimeout bounds the `connect` exchange that opens each session (default 10 s;
+// 0 waits forever). FreeSWITCH answers at once; a peer that does not holds a session and its
+// thread until then.
+func WithConnectTimeout(d time.Duration) OutboundOption {
+	return func(c *outboundConfig) { c.connectTimeout = max(d, 0) }
+}
+
+// WithLogger sets where panics and failed sessions are logged (default slog.Default()).
+func WithLogger(l *slog.Logger) OutboundOption {
+	return func(c *outboundConfig) {
+		if l != nil {
+			c.logger = l
+		}
+	}
+}
+
+// OutboundStats counts the connections of an OutboundServer. Once the server is idle,
+// Accepted == Refused + Failed + Completed + Panics.
+type OutboundStats struct {
+	Accepted  uint64 // connections accepted
+	Refused   uint64 // closed at once: over MaxSessions, or arriving while the server stopped
+	Active    int    // sessions being served now
+	Completed uint64 // sessions whose handler returned
+	Panics    uint64 // sessions whose handler panicked; the process carried on
+	Failed    uint64 // sessions that ended before the handler ran: `connect` got no reply
+}
+
+// OutboundServer serves FreeSWITCH's outbound event socket connections (dialplan application
+// `socket`): one C thread per call, as esl_listen_threaded does, with a Go handler on it.
+// Unlike esl_listen_threaded it binds the host it is given (IPv4 or IPv6), can bound the
+// sessions served at once, counts what it does, and stops: Shutdown and Close return only
+// once every thread, goroutine and socket the server started is gone.
+//
+// It is built on esl's listener extensions (esl_listener_*). Linked to the original libesl
+// (-tags libesl) they do not exist: NewOutboundServer fails with an error matching
+// errors.ErrUnsupported, and only ListenThreaded and Listen are available, which bind every
+// IPv4 address whatever the host, cannot be stopped and do not bound their sessions.
+type OutboundServer struct {
+	handler OutboundHandler
+	cfg     outboundConfig
+	log     *slog.Logger
+	addr    net.Addr
+	ref     *cRef // user_data of the listener: leads back to this server
+
+	baseCtx    context.Context
+	cancelBase context.CancelFunc
+
+	completed, panics, failed, lateRefused atomic.Uint64
+
+	mu        sync.Mutex
+	lst       *C.eslgo_listener_t // nil once destroyed
+	final     OutboundStats       // the listener's counters when it was destroyed
+	serving   bool
+	serveDone chan struct{} // closed when Serve returns
+	closing   bool          // Shutdown or Close began: sessions arriving now are refused
+	sessions  map[*serverSession]struct{}
+	drained   chan struct{}      // closed once closing and no session is left
+	exiting   map[int64]struct{} // threads that left their session and may still be running
+	finished  chan struct{}      // closed when the first Shutdown or Close has completed
+}
+
+// serverSession is a session of an OutboundServer.
+type serverSession struct {
+	*session
+	cancel context.CancelFunc
+
+	// ctl is our own duplicate of the socket. Shutting it down cuts the connection whatever
+	// its state (even while attaching, when no Connection exists yet), and unlike the
+	// session's descriptor its number cannot be reused by someone else while we hold it.
+	ctlMu sync.Mutex
+	ctl   int
+}
+
+// cut shuts the socket down: the peer sees EOF and every blocked read or write on it fails,
+// so the handler's calls return with a disconnect.
+func (ss *serverSession) cut() {
+	ss.ctlMu.Lock()
+	defer ss.ctlMu.Unlock()
+	if ss.ctl >= 0 {
+		_ = syscall.Shutdown(ss.ctl, syscall.SHUT_RDWR)
+	}
+}
+
+func (ss *serverSession) closeCtl() {
+	ss.ctlMu.Lock()
+	fd := ss.ctl
+	ss.ctl = -1
+	ss.ctlMu.Unlock()
+	if fd >= 0 {
+		_ = syscall.Close(fd)
+	}
+}
+
+// NewOutboundServer binds addr ("host:port"; an empty host means every IPv4 address, port 0
+// picks a free port) and returns a server that does not accept yet: call Serve.
+func NewOutboundServer(addr string, handler OutboundHandler, opts ...OutboundOption) (*OutboundServer, error) {
+	if handler == nil {
+		return nil, fmt.Errorf("esl: NewOutboundServer: nil handler: %w", ErrBadArgument)
+	}
+	host, portStr, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("esl: NewOutboundServer %q: %w", addr, ErrBadArgument)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil {
+		if port, err = net.LookupPort("tcp", portStr); err != nil {
+			return nil, fmt.Errorf("esl: NewOutboundServer %q: bad port: %w", addr, ErrBadArgument)
+		}
+	}
+	if port < 0 || port > 65535 {
+		return nil, fmt.Errorf("esl: NewOutboundServer %q: bad port: %w", addr, ErrBadArgument)
+	}
+	if C.ESLGO_HAVE_LISTENER == 0 {
+		return nil, fmt.Errorf("esl: NewOutboundServer: the original libesl has no stoppable listener (use ListenThreaded): %w", errors.ErrUnsupported)
+	}
+	cfg := outboundConfig{backlog: 4096, connectTimeout: 10 * time.Second, logger: slog.Default()}
+	for _, o := range opts {
+		o(&cfg)
+	}
+
+	var chost *C.char
+	if host != "" {
+		chost = C.CString(host)
+		defer C.free(unsafe.Pointer(chost))
+	}
+	var errbuf [256]C.char
+	var lst *C.eslgo_listener_t
+	if C.eslgo_listener_create(&lst, chost, C.int(port), C.int(cfg.backlog), &errbuf[0], C.size_t(len(errbuf))) != C.ESL_SUCCESS {
+		return nil, fmt.Errorf("esl: NewOutboundServer %s: %s", addr, C.GoString(&errbuf[0]))
+	}
+	srv := &OutboundServer{
+		handler:  handler,
+		cfg:      cfg,
+		log:      cfg.logger,
+		lst:      lst,
+		sessions: make(map[*serverSession]struct{}),
+		exiting:  make(map[int64]struct{}),
+	}
+	srv.addr = boundAddr(int(C.eslgo_listener_socket(lst)))
+	srv.baseCtx, srv.cancelBase = context.WithCancel(context.Background())
+	srv.ref = newCRef(sessionHost(srv))
+	return srv, nil
+}
+
+// boundAddr asks the listening socket where it is bound.
+func boundAddr(fd int) net.Addr {
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		return &net.TCPAddr{}
+	}
+	switch a := sa.(type) {
+	case *syscall.SockaddrInet4:
+		return &net.TCPAddr{IP: net.IP(append([]byte(nil), a.Addr[:]...)), Port: a.Port}
+	case *syscall.SockaddrInet6:
+		return &net.TCPAddr{IP: net.IP(append([]byte(nil), a.Addr[:]...)), Port: a.Port}
+	}
+	return &net.TCPAddr{}
+}
+
+// Addr is the address the server is bound to, with the port it got.
+func (srv *OutboundServer) Addr() net.Addr { return srv.addr }
+
+// Serve accepts connections and serves each on a thread of its own until Shutdown or Close,
+// then returns ErrServerClosed. Any other error means accepting failed; the server must
+// still be closed. Serve may be called once.
+func (srv *OutboundServer) Serve() error {
+	srv.mu.Lock()
+	if srv.closing || srv.lst == nil {
+		srv.mu.Unlock()
+		return ErrServerClosed
+	}
+	if srv.serving {
+		srv.mu.Unlock()
+		return errors.New("esl: OutboundServer.Serve called twice")
+	}
+	srv.serving = true
+	done := make(chan struct{})
+	srv.serveDone = done
+	lst := srv.lst
+	srv.mu.Unlock()
+	defer close(done)
+
+	// Blocks this goroutine's thread in the accept loop until esl_listener_stop.
+	st := C.eslgo_listener_serve(lst, srv.ref.Pointer(), C.int(srv.cfg.maxSessions))
+
+	srv.mu.Lock()
+	closing := srv.closing
+	srv.mu.Unlock()
+	if closing {
+		return ErrServerClosed
+	}
+	if st != C.ESL_SUCCESS {
+		return fmt.Errorf("esl: OutboundServer.Serve %s: accept failed", srv.addr)
+	}
+	return ErrServerClosed
+}
+
+// serveSession runs on the session's C thread (sessionHost).
+func (srv *OutboundServer) serveSession(s *session) {
+	ss := &serverSession{session: s, ctl: -1}
+	if fd, err := dupCloexec(s.fd); err == nil {
+		ss.ctl = fd
+	} else {
+		srv.log.Warn("esl: outbound session cannot be cut without its Connection", "err", err)
+	}
+
+	srv.mu.Lock()
+	if srv.closing {
+		if s.tid > 0 {
+			srv.exiting[s.tid] = struct{}{}
+		}
+		srv.mu.Unlock()
+		srv.lateRefused.Add(1)
+		s.closeSocket()
+		ss.closeCtl()
+		return
+	}
+	srv.sessions[ss] = struct{}{}
+	ctx, cancel := context.WithCancel(srv.baseCtx)
+	ss.cancel = cancel
+	srv.mu.Unlock()
+
+	ran := false
+	defer func() {
+		r := recover()
+		if r != nil {
+			// The peer is read before the socket closes, for the log.
+			srv.log.Error("esl: outbound handler panicked; connection closed",
+				"panic", fmt.Sprint(r), "peer", ss.peer(), "stack", string(debug.Stack()))
+		}
+		s.closeSocket()
+		ss.closeCtl()
+		cancel()
+		switch {
+		case r != nil:
+			srv.panics.Add(1)
+		case ran:
+			srv.completed.Add(1)
+		default:
+			srv.failed.Add(1)
+		}
+		srv.untrack(ss)
+	}()
+
+	var timer *time.Timer
+	if srv.cfg.connectTimeout > 0 {
+		timer = time.AfterFunc(srv.cfg.connectTimeout, ss.cut)
+	}
+	c := s.attach()
+	if timer != nil {
+		timer.Stop()
+	}
+	if c == nil || !c.Connected() {
+		srv.log.Debug("esl: outbound session ended before the handler: no reply to connect", "peer", ss.peer())
+		return
+	}
+	ran = true
+	srv.handler(ctx, c)
+}
+
+func (ss *serverSession) peer() string {
+	ss.ctlMu.Lock()
+	defer ss.ctlMu.Unlock()
+	return peerAddr(ss.ctl)
+}
+
+// untrack ends a session's accounting. The thread is remembered, so Shutdown can wait until
+// it has really exited.
+func (srv *OutboundServer) untrack(ss *serverSession) {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	delete(srv.sessions, ss)
+	if ss.tid > 0 {
+		srv.exiting[ss.tid] = struct{}{}
+		if len(srv.exiting) >= 256 {
+			// Threads exit microseconds after their session: forget those already gone, so the
+			// set stays small while the server runs.
+			for tid := range srv.exiting {
+				if tid != ss.tid && !threadAlive(tid) {
+					delete(srv.exiting, tid)
+				}
+			}
+		}
+	}
+	if srv.closing && len(srv.sessions) == 0 && srv.drained != nil {
+		select {
+		case <-srv.drained:
+		default:
+			close(srv.drained)
+		}
+	}
+}
+
+// Stats returns the counters; they stay readable after Close.
+func (srv *OutboundServer) Stats() OutboundStats {
+	srv.mu.Lock()
+	st := srv.final
+	if srv.lst != nil {
+		var accepted, refused C.uint64_t
+		var active C.int
+		C.eslgo_listener_stats(srv.lst, &accepted, &refused, &active)
+		st.Accepted, st.Refused = uint64(accepted), uint64(refused)
+	}
+	st.Active = len(srv.sessions)
+	srv.mu.Unlock()
+	st.Refused += srv.lateRefused.Load()
+	st.Completed = srv.completed.Load()
+	st.Panics = srv.panics.Load()
+	st.Failed = srv.failed.Load()
+	return st
+}
+
+// Shutdown stops accepting and waits for the running sessions to end. When ctx ends first,
+// it cancels the handlers' contexts and cuts their connections, waits for them to return, and
+// returns ctx.Err(). A handler that ignores both its context and its connection's errors
+// keeps Shutdown waiting. Shutdown returns once the listening socket, every session's socket
+// and thread, and every goroutine the server started are gone.
+func (srv *OutboundServer) Shutdown(ctx context.Context) error {
+	return srv.shutdown(ctx, false)
+}
+
+// Close stops accepting, cuts every session at once (their contexts are cancelled and their
+// connections shut down), and returns when all is gone, as Shutdown does.
+func (srv *OutboundServer) Close() error {
+	return srv.shutdown(context.Background(), true)
+}
+
+func (srv *OutboundServer) shutdown(ctx context.Context, force bool) error {
+	srv.mu.Lock()
+	first := !srv.closing
+	if first {
+		srv.closing = true
+		srv.finished = make(chan struct{})
+		srv.drained = make(chan struct{})
+		if len(srv.sessions) == 0 {
+			close(srv.drained)
+		}
+		if srv.lst != nil {
+			// Sticky: a Serve about to enter the accept loop returns at once too.
+			C.eslgo_listener_stop(srv.lst)
+		}
+	}
+	finished, drained, serveDone := srv.finished, srv.drained, srv.serveDone
+	srv.mu.Unlock()
+
+	if force {
+		srv.cutAll()
+	}
+	if !first {
+		select {
+		case <-finished:
+			return nil
+		case <-ctx.Done():
+			srv.cutAll()
+			<-finished
+			return ctx.Err()
+		}
+	}
+
+	var err error
+	if serveDone != nil {
+		<-serveDone // the accept loop returns promptly once stopped
+	}
+	select {
+	case <-drained:
+	case <-ctx.Done():
+		err = ctx.Err()
+		srv.cutAll()
+		<-drained
+	}
+	srv.mu.Lock()
+	lst := srv.lst
+	srv.mu.Unlock()
+	if lst != nil {
+		// Sessions have left Go; this waits for their threads to leave the C library, and for
+		// any thread accepted just before the stop, which is refused.
+		C.eslgo_listener_wait_idle(lst, 0)
+	}
+	srv.waitThreads()
+
+	srv.mu.Lock()
+	if srv.lst != nil {
+		var accepted, refused C.uint64_t
+		var active C.int
+		C.eslgo_listener_stats(srv.lst, &accepted, &refused, &active)
+		srv.final.Accepted, srv.final.Refused = uint64(accepted), uint64(refused)
+		C.eslgo_listener_destroy(&srv.lst)
+		srv.lst = nil
+	}
+	srv.mu.Unlock()
+	// No C thread can call back any more: the key may be freed.
+	srv.ref.Release()
+	srv.cancelBase()
+	close(finished)
+	return err
+}
+
+// cutAll cancels every handler's context and shuts every session's socket down.
+func (srv *OutboundServer) cutAll() {
+	srv.cancelBase()
+	srv.mu.Lock()
+	list := make([]*serverSession, 0, len(srv.sessions))
+	for ss := range srv.sessions {
+		list = append(list, ss)
+	}
+	srv.mu.Unlock()
+	for _, ss := range list {
+		ss.cut()
+	}
+}
+
+// threadExitWait bounds the wait for session threads to exit once they left the library; it
+// is only reached if the kernel reused a thread id for a thread of someone else.
+const threadExitWait = 5 * time.Second
+
+// waitThreads waits until every session thread has exited. The C library's threads are
+// detached, so their exit cannot be joined: the kernel is asked whether each still exists.
+func (srv *OutboundServer) waitThreads() {
+	srv.mu.Lock()
+	tids := make([]int64, 0, len(srv.exiting))
+	for tid := range srv.exiting {
+		tids = append(tids, tid)
+	}
+	clear(srv.exiting)
+	srv.mu.Unlock()
+	deadline := time.Now().Add(threadExitWait)
+	for _, tid := range tids {
+		for delay := 20 * time.Microsecond; threadAlive(tid); delay = min(2*delay, 5*time.Millisecond) {
+			if time.Now().After(deadline) {
+				srv.log.Warn("esl: outbound session thread still exists after shutdown", "tid", tid)
+				return
+			}
+			time.Sleep(delay)
+		}
+	}
+}
+
+// dupCloexec duplicates fd, close-on-exec like every descriptor Go opens.
+func dupCloexec(fd int) (int, error) {
+	r, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_DUPFD_CLOEXEC, 0)
+	if errno != 0 {
+		return -1, errno
+	}
+	return int(r), nil
+}
