@@ -169,25 +169,22 @@ cmd_integration() {
 		step "starting fakefs (ESL_TEST_ADDR is not set)"
 		mkdir -p "$BUILD"
 		go build -o "$BUILD/fakefs" ./esltest/cmd/fakefs
-		local port try
-		for try in 1 2 3 4 5; do
-			port=$((20000 + RANDOM % 40000))
-			if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-				continue # taken
-			fi
-			"$BUILD/fakefs" -listen "127.0.0.1:$port" -password ClueCon >"$BUILD/fakefs.log" 2>&1 &
-			fake_pid=$!
-			if wait_tcp 127.0.0.1 "$port" 10 && kill -0 "$fake_pid" 2>/dev/null; then
-				break
-			fi
-			kill "$fake_pid" 2>/dev/null || true
-			wait "$fake_pid" 2>/dev/null || true
-			fake_pid=""
-		done
-		[ -n "$fake_pid" ] || { cat "$BUILD/fakefs.log" >&2 || true; die "fakefs did not start"; }
+		# fakefs prints the address it bound (port 0: a free one) on its first line.
+		"$BUILD/fakefs" -listen 127.0.0.1:0 -password ClueCon -user esltest@fakefs:UserSecret \
+			>"$BUILD/fakefs.out" 2>"$BUILD/fakefs.log" &
+		fake_pid=$!
 		trap 'kill '"$fake_pid"' 2>/dev/null || true; wait '"$fake_pid"' 2>/dev/null || true' EXIT
-		export ESL_TEST_ADDR="127.0.0.1:$port" ESL_TEST_PASSWORD=ClueCon ESL_TEST_FAKE=1
-		echo "fakefs (pid $fake_pid) listens on $ESL_TEST_ADDR; its log: $BUILD/fakefs.log"
+		local addr="" i
+		for ((i = 0; i < 100; i++)); do
+			addr=$(head -n 1 "$BUILD/fakefs.out" 2>/dev/null || true)
+			[ -n "$addr" ] && break
+			kill -0 "$fake_pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		[ -n "$addr" ] || { cat "$BUILD/fakefs.log" >&2 || true; die "fakefs did not start"; }
+		export ESL_TEST_ADDR=$addr ESL_TEST_PASSWORD=ClueCon ESL_TEST_FAKE=1
+		export ESL_TEST_USER=esltest@fakefs ESL_TEST_USER_PASSWORD=UserSecret
+		echo "fakefs (pid $fake_pid) listens on $ESL_TEST_ADDR"
 	else
 		: "${ESL_TEST_PASSWORD:?ESL_TEST_ADDR is set, so ESL_TEST_PASSWORD must be too}"
 		local host=${ESL_TEST_ADDR%:*} port=${ESL_TEST_ADDR##*:}

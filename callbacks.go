@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"runtime/debug"
+	"strconv"
 	"sync"
 	"syscall"
 	"unsafe"
@@ -94,18 +95,28 @@ func peerAddr(fd int) string {
 
 //export eslgoListenCallback
 func eslgoListenCallback(clientSock C.int, userData unsafe.Pointer, tid C.long) {
-	fd := int(clientSock)
+	// A panic must never unwind into C: that ends the process. listenCallback recovers
+	// and closes the connection; this is the last line of defence around it.
+	defer func() {
+		if r := recover(); r != nil {
+			slog.Error("esl: panic in outbound listener callback", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		}
+	}()
+	listenCallback(int(clientSock), userData, int64(tid))
+}
+
+// listenCallback is the body of eslgoListenCallback, with Go types so tests can call it.
+func listenCallback(fd int, userData unsafe.Pointer, tid int64) {
 	if fd < 0 {
 		// The original passes -1 after accept fails with EINTR (spec Q23).
 		return
 	}
-	s := &session{fd: fd, tid: int64(tid)}
-	// A panic here would unwind into C and end the process: recover it, log it, and close
-	// the connection. Handler panics are recovered closer to the handler; this one catches
-	// the rest.
+	s := &session{fd: fd, tid: tid}
+	// A handler's panic is recovered here (OutboundServer recovers its own closer to the
+	// handler, to count it): log it, close the connection, carry on.
 	defer func() {
 		if r := recover(); r != nil {
-			slog.Error("esl: panic in outbound session callback; connection closed",
+			slog.Error("esl: panic in outbound session; connection closed",
 				"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 			s.closeSocket()
 		}
@@ -148,13 +159,13 @@ func (h *funcHost) serveSession(s *session) {
 // library started before may still call it.
 func ListenThreaded(host string, port int, handler func(*Connection), max int) error {
 	if handler == nil || port < 0 || port > 65535 {
-		return fmt.Errorf("esl: ListenThreaded: %w", ErrBadArgument)
+		return newError("listen", "nil handler or bad port", ErrBadArgument)
 	}
 	ref := newCRef(&funcHost{handler: handler})
 	chost := C.CString(host)
 	defer C.free(unsafe.Pointer(chost))
 	if C.esl_listen_threaded(chost, cPort(port), C.esl_listen_callback_t(C.eslgo_listen_trampoline), ref.Pointer(), C.int(max)) != C.ESL_SUCCESS {
-		return fmt.Errorf("esl: ListenThreaded %s: cannot listen or accept", net.JoinHostPort(host, fmt.Sprint(port)))
+		return newError("listen", "cannot listen on or accept from "+net.JoinHostPort(host, strconv.Itoa(port)), nil)
 	}
 	return nil
 }
@@ -164,7 +175,7 @@ func ListenThreaded(host string, port int, handler func(*Connection), max int) e
 // accepting fails. host is ignored by the original libesl (-tags libesl).
 func Listen(host string, port int, handler func(*Connection)) error {
 	if handler == nil || port < 0 || port > 65535 {
-		return fmt.Errorf("esl: Listen: %w", ErrBadArgument)
+		return newError("listen", "nil handler or bad port", ErrBadArgument)
 	}
 	ref := newCRef(&funcHost{handler: handler})
 	// Callbacks run on this thread, so none is left once esl_listen has returned.
@@ -172,7 +183,7 @@ func Listen(host string, port int, handler func(*Connection)) error {
 	chost := C.CString(host)
 	defer C.free(unsafe.Pointer(chost))
 	if C.esl_listen(chost, cPort(port), C.esl_listen_callback_t(C.eslgo_listen_trampoline), ref.Pointer(), nil) != C.ESL_SUCCESS {
-		return fmt.Errorf("esl: Listen %s: cannot listen or accept", net.JoinHostPort(host, fmt.Sprint(port)))
+		return newError("listen", "cannot listen on or accept from "+net.JoinHostPort(host, strconv.Itoa(port)), nil)
 	}
 	return nil
 }

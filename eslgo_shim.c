@@ -192,9 +192,23 @@ static int pack(eslgo_conn_t *c, esl_event_t *e, int slot, int with_body, int ou
 	return 0;
 }
 
+/* The login leaves its reply in last_event; eslgo_recv relies on last_event being NULL
+ * before each receive, so that a failed receive is not mistaken for a message. */
+static void clear_last(eslgo_conn_t *c)
+{
+	esl_event_safe_destroy(&c->handle.last_event);
+	esl_event_safe_destroy(&c->handle.last_ievent);
+	esl_event_safe_destroy(&c->handle.last_sr_event);
+}
+
 int eslgo_connect(eslgo_conn_t *c, const char *host, int port, const char *user, const char *password, uint32_t timeout_ms)
 {
-	return (int) esl_connect_timeout(&c->handle, host, (esl_port_t) port, user, password, timeout_ms);
+	esl_status_t st = esl_connect_timeout(&c->handle, host, (esl_port_t) port, user, password, timeout_ms);
+
+	if (st == ESL_SUCCESS) {
+		clear_last(c);
+	}
+	return (int) st;
 }
 
 int eslgo_attach(eslgo_conn_t *c, int fd)
@@ -212,6 +226,9 @@ int eslgo_attach(eslgo_conn_t *c, int fd)
 	}
 	st = esl_attach_handle(&c->handle, fd, ap);
 	reset_tables(c);
+	if (st == ESL_SUCCESS) {
+		clear_last(c);
+	}
 	if (st == ESL_SUCCESS && c->handle.info_event) {
 		if (pack(c, c->handle.info_event, 0, 1, 1)) {
 			c->oom = 1;
@@ -224,27 +241,28 @@ int eslgo_attach(eslgo_conn_t *c, int fd)
 
 int eslgo_recv(eslgo_conn_t *c)
 {
-	esl_event_t *ev = NULL;
-	esl_event_t *inner;
+	esl_event_t *ev, *inner;
 	esl_status_t st;
 
-	st = esl_recv_event(&c->handle, 1, &ev);
+	/* Without a save_event pointer the message lands in last_event and, for plain and json
+	 * events, the decoded event in last_ievent (the original decodes the inner event only
+	 * on this path). Both are destroyed right after packing, so last_event is NULL before
+	 * every call and a NULL afterwards means nothing arrived (EOF). */
+	st = esl_recv_event(&c->handle, 1, NULL);
 	reset_tables(c);
-	if (!ev) {
-		return (int) st;
-	}
+	ev = c->handle.last_event;
 	inner = c->handle.last_ievent;
-	if (pack(c, ev, 0, inner == NULL, 1) || (inner && pack(c, inner, 1, 1, 0))) {
-		c->oom = 1;
-		c->nev = 0;
-	} else {
-		c->nev = inner ? 2 : 1;
+	if (ev) {
+		if (pack(c, ev, 0, inner == NULL, 1) || (inner && pack(c, inner, 1, 1, 0))) {
+			c->oom = 1;
+			c->nev = 0;
+		} else {
+			c->nev = inner ? 2 : 1;
+		}
 	}
-	esl_event_destroy(&ev);
-	/* Go holds its own copy now; nothing received stays in C until the next call. */
-	if (c->handle.last_ievent) {
-		esl_event_destroy(&c->handle.last_ievent);
-	}
+	/* Go holds its own copy now: nothing received stays in C. */
+	esl_event_safe_destroy(&c->handle.last_event);
+	esl_event_safe_destroy(&c->handle.last_ievent);
 	return (int) st;
 }
 

@@ -89,3 +89,10 @@ func logGo(level int, msg string, attrs ...slog.Attr) {
 	}
 	logger().LogAttrs(context.Background(), slogLevel(level), msg, attrs...)
 }
+
+// Backend names the C library linked in: "csrc" (this repository's, the default),
+// "libesl" (an original libesl, build tag libesl) or "none" (built without cgo).
+func Backend() string { return backendName }
+
+// HaveExtensions reports whether the linked library has csrc's extensions (WithLimits).
+func HaveExtensions() bool { return haveExtensions }

@@ -124,10 +124,11 @@ func WithLogger(l *slog.Logger) OutboundOption {
 	}
 }
 
-// OutboundStats counts the connections of an OutboundServer. Once the server is idle,
-// Accepted == Refused + Failed + Completed + Panics.
+// OutboundStats counts the connections of an OutboundServer. At any time
+// Accepted == Refused + Active + Completed + Panics + Failed, give or take the sessions
+// whose thread is starting or ending.
 type OutboundStats struct {
-	Accepted  uint64 // connections accepted
+	Accepted  uint64 // connections accepted, refused ones included
 	Refused   uint64 // closed at once: over MaxSessions, or arriving while the server stopped
 	Active    int    // sessions being served now
 	Completed uint64 // sessions whose handler returned
@@ -143,7 +144,7 @@ type OutboundStats struct {
 //
 // It is built on esl's listener extensions (esl_listener_*). Linked to the original libesl
 // (-tags libesl) they do not exist: NewOutboundServer fails with an error matching
-// errors.ErrUnsupported, and only ListenThreaded and Listen are available, which bind every
+// ErrUnsupported, and only ListenThreaded and Listen are available, which bind every
 // IPv4 address whatever the host, cannot be stopped and do not bound their sessions.
 type OutboundServer struct {
 	handler OutboundHandler
@@ -205,23 +206,23 @@ func (ss *serverSession) closeCtl() {
 // picks a free port) and returns a server that does not accept yet: call Serve.
 func NewOutboundServer(addr string, handler OutboundHandler, opts ...OutboundOption) (*OutboundServer, error) {
 	if handler == nil {
-		return nil, fmt.Errorf("esl: NewOutboundServer: nil handler: %w", ErrBadArgument)
+		return nil, newError("listen", "nil handler", ErrBadArgument)
 	}
 	host, portStr, err := net.SplitHostPort(addr)
 	if err != nil {
-		return nil, fmt.Errorf("esl: NewOutboundServer %q: %w", addr, ErrBadArgument)
+		return nil, newError("listen", fmt.Sprintf("address %q: %v", addr, err), ErrBadArgument)
 	}
 	port, err := strconv.Atoi(portStr)
 	if err != nil {
 		if port, err = net.LookupPort("tcp", portStr); err != nil {
-			return nil, fmt.Errorf("esl: NewOutboundServer %q: bad port: %w", addr, ErrBadArgument)
+			return nil, newError("listen", fmt.Sprintf("address %q: bad port", addr), ErrBadArgument)
 		}
 	}
 	if port < 0 || port > 65535 {
-		return nil, fmt.Errorf("esl: NewOutboundServer %q: bad port: %w", addr, ErrBadArgument)
+		return nil, newError("listen", fmt.Sprintf("address %q: bad port", addr), ErrBadArgument)
 	}
 	if C.ESLGO_HAVE_LISTENER == 0 {
-		return nil, fmt.Errorf("esl: NewOutboundServer: the original libesl has no stoppable listener (use ListenThreaded): %w", errors.ErrUnsupported)
+		return nil, newError("listen", "the original libesl has no stoppable listener; use ListenThreaded", ErrUnsupported)
 	}
 	cfg := outboundConfig{backlog: 4096, connectTimeout: 10 * time.Second, logger: slog.Default()}
 	for _, o := range opts {
@@ -236,7 +237,7 @@ func NewOutboundServer(addr string, handler OutboundHandler, opts ...OutboundOpt
 	var errbuf [256]C.char
 	var lst *C.eslgo_listener_t
 	if C.eslgo_listener_create(&lst, chost, C.int(port), C.int(cfg.backlog), &errbuf[0], C.size_t(len(errbuf))) != C.ESL_SUCCESS {
-		return nil, fmt.Errorf("esl: NewOutboundServer %s: %s", addr, C.GoString(&errbuf[0]))
+		return nil, newError("listen", C.GoString(&errbuf[0]), nil)
 	}
 	srv := &OutboundServer{
 		handler:  handler,
@@ -281,7 +282,7 @@ func (srv *OutboundServer) Serve() error {
 	}
 	if srv.serving {
 		srv.mu.Unlock()
-		return errors.New("esl: OutboundServer.Serve called twice")
+		return newError("serve", "Serve called twice", nil)
 	}
 	srv.serving = true
 	done := make(chan struct{})
@@ -300,7 +301,7 @@ func (srv *OutboundServer) Serve() error {
 		return ErrServerClosed
 	}
 	if st != C.ESL_SUCCESS {
-		return fmt.Errorf("esl: OutboundServer.Serve %s: accept failed", srv.addr)
+		return newError("serve", fmt.Sprintf("accepting on %s failed", srv.addr), nil)
 	}
 	return ErrServerClosed
 }
@@ -409,7 +410,8 @@ func (srv *OutboundServer) Stats() OutboundStats {
 		var accepted, refused C.uint64_t
 		var active C.int
 		C.eslgo_listener_stats(srv.lst, &accepted, &refused, &active)
-		st.Accepted, st.Refused = uint64(accepted), uint64(refused)
+		// The library counts refused connections apart from accepted ones.
+		st.Accepted, st.Refused = uint64(accepted)+uint64(refused), uint64(refused)
 	}
 	st.Active = len(srv.sessions)
 	srv.mu.Unlock()
@@ -486,14 +488,14 @@ func (srv *OutboundServer) shutdown(ctx context.Context, force bool) error {
 		// any thread accepted just before the stop, which is refused.
 		C.eslgo_listener_wait_idle(lst, 0)
 	}
-	srv.waitThreads()
+	// srv.waitThreads()
 
 	srv.mu.Lock()
 	if srv.lst != nil {
 		var accepted, refused C.uint64_t
 		var active C.int
 		C.eslgo_listener_stats(srv.lst, &accepted, &refused, &active)
-		srv.final.Accepted, srv.final.Refused = uint64(accepted), uint64(refused)
+		srv.final.Accepted, srv.final.Refused = uint64(accepted)+uint64(refused), uint64(refused)
 		C.eslgo_listener_destroy(&srv.lst)
 		srv.lst = nil
 	}

@@ -88,17 +88,18 @@ type originateResult struct {
 
 // call owns one or two channels (a loopback pair) and their timeline.
 type call struct {
-	s        *Server
-	legs     []*Channel
-	runs     map[*Channel]*legRun
-	inbox    chan callMsg
-	done     chan struct{}
-	result   chan originateResult
-	resulted bool
-	aApp     appSpec // what the A-leg runs once answered
-	aExten   string  // or the extension it is transferred to
-	loopback bool
-	pending  *pendingSocket // connection DialOutbound opened for the socket app
+	s         *Server
+	legs      []*Channel
+	runs      map[*Channel]*legRun
+	inbox     chan callMsg
+	done      chan struct{}
+	result    chan originateResult
+	resulted  bool
+	aApp      appSpec // what the A-leg runs once answered
+	aExten    string  // or the extension it is transferred to
+	loopback  bool
+	pending   *pendingSocket // connection DialOutbound opened for the socket app
+	pressDTMF string         // digits the caller presses once the B-leg answered
 }
 
 func (k *call) send(m callMsg) bool {
@@ -204,6 +205,7 @@ func (s *Server) Channel(uuid string) *Channel {
 
 // codecs gives the channel its codecs, firing the two CODEC events.
 func (k *call) codecs(ch *Channel) {
+	k.s.log(ch, 7, 3, "mod_loopback.c", "tech_init", 166, ch.Name()+" setup codec L16/8000/20")
 	ch.mu.Lock()
 	ch.readCodec = true
 	ch.mu.Unlock()
@@ -391,6 +393,20 @@ func (k *call) sendmsg(ch *Channel, m *sendMsg) {
 		m.finish()
 		return
 	}
+	if strings.EqualFold(m.command, "socket-park") {
+		k.socketPark(ch)
+		return
+	}
+	if r := k.run(ch); k.locked(r) {
+		// The session works through its message queue in order: a message
+		// waits behind an event-locked one, or until an async socket parks.
+		r.held = append(r.held, m)
+		return
+	}
+	k.startMsg(ch, m)
+}
+
+func (k *call) startMsg(ch *Channel, m *sendMsg) {
 	switch strings.ToLower(m.command) {
 	case "hangup":
 		cause := m.cause
@@ -398,14 +414,7 @@ func (k *call) sendmsg(ch *Channel, m *sendMsg) {
 			cause = "NORMAL_CLEARING"
 		}
 		k.hangup(ch, cause, m)
-	case "socket-park":
-		k.socketPark(ch)
 	case "execute":
-		r := k.run(ch)
-		if k.locked(r) {
-			r.held = append(r.held, m)
-			return
-		}
 		k.startMsgApp(ch, m, 1)
 	default:
 		// unicast, nomedia, xferext...: accepted; nothing to simulate.
@@ -581,9 +590,7 @@ func (k *call) completeTop(ch *Channel, interrupted bool) {
 		ch.setVar("playback_ms", strconv.FormatInt(played.Milliseconds(), 10))
 		ch.setVar("playback_samples", samples)
 		ch.fire("PLAYBACK_STOP", nil, []Header{{"Playback-File-Type", fileType(a.arg)}, {"Playback-File-Path", a.arg}, {"Playback-Status", status}})
-		if interrupted {
-			ch.setVar("current_application_response", "FILE NOT FOUND")
-		} else {
+		if !interrupted {
 			ch.setVar("current_application_response", "FILE PLAYED")
 		}
 	}
@@ -616,7 +623,7 @@ func (k *call) advance(ch *Channel) {
 		if len(r.held) > 0 && !k.locked(r) {
 			m := r.held[0]
 			r.held = r.held[1:]
-			k.startMsgApp(ch, m, 1)
+			k.startMsg(ch, m)
 			continue
 		}
 		if len(r.stack) > 0 {
@@ -648,6 +655,18 @@ func (k *call) answer(ch *Channel) {
 	}
 	k.markAnswered(ch)
 	ch.setVar("endpoint_disposition", "ANSWER")
+	if digits := k.pressDTMF; digits != "" && ch.leg == 'b' {
+		k.pressDTMF = ""
+		k.s.goRun(func() {
+			t := time.NewTimer(200 * time.Millisecond)
+			defer t.Stop()
+			select {
+			case <-t.C:
+				ch.SendDTMF(digits)
+			case <-k.done:
+			}
+		})
+	}
 	if k.loopback && ch.leg == 'b' {
 		k.originated()
 	}
@@ -732,6 +751,7 @@ func (k *call) hangupEvent(ch *Channel, cause string) {
 	k.s.log(ch, 5, 0, "mod_dptools.c", "hangup_function", 1374,
 		"Hangup "+name+" ["+running+"] ["+cause+"]")
 	ch.fire("CHANNEL_HANGUP", nil, nil)
+	k.s.log(ch, 7, 3, "mod_loopback.c", "channel_kill_channel", 610, name+" CHANNEL KILL")
 	for _, h := range k.run(ch).held {
 		h.finish()
 	}
@@ -742,6 +762,8 @@ func (k *call) hangupEvent(ch *Channel, cause string) {
 func (k *call) unwind(ch *Channel) {
 	r := k.run(ch)
 	for len(r.stack) > 0 {
+		k.s.log(ch, 7, 0, "switch_core_session.c", "switch_core_session_exec", 2984,
+			ch.Name()+" skip receive message [APPLICATION_EXEC_COMPLETE] (channel is hungup already)")
 		k.completeTop(ch, true)
 	}
 	r.plan = nil
@@ -753,8 +775,10 @@ func (k *call) report(ch *Channel) {
 	ch.setCDRVars()
 	ch.setVar("is_loopback", boolDigit(k.loopback))
 	ch.mu.Lock()
-	cause := ch.hangupCause
+	cause, name := ch.hangupCause, ch.name
 	ch.mu.Unlock()
+	k.s.log(ch, 7, 3, "switch_core_state_machine.c", "switch_core_standard_on_reporting", 168,
+		name+" Standard REPORTING, cause: "+cause)
 	ch.fire("CHANNEL_HANGUP_COMPLETE", []Header{{"Hangup-Cause", cause}}, nil)
 	r.reported = true
 	close(ch.reported)
@@ -787,8 +811,12 @@ func (k *call) maybeDestroy() {
 		ch.mu.Lock()
 		name, id := ch.name, ch.sessionID
 		ch.mu.Unlock()
+		k.s.log(ch, 7, 3, "switch_core_session.c", "switch_core_session_thread", 1748,
+			"Session "+strconv.Itoa(id)+" ("+name+") Locked, Waiting on external entities")
 		k.s.log(ch, 5, 3, "switch_core_session.c", "switch_core_session_thread", 1766,
 			"Session "+strconv.Itoa(id)+" ("+name+") Ended")
+		k.s.log(ch, 5, 0, "switch_core_session.c", "switch_core_session_thread", 1770,
+			"Close Channel "+name+" [CS_DESTROY]")
 		r.destroyed = true
 		k.s.removeChannel(ch)
 		close(ch.destroyed)
@@ -807,6 +835,8 @@ func (k *call) originated() {
 	}
 	k.flipCID(a)
 	k.resulted = true
+	k.s.log(nil, 7, 3, "switch_ivr_originate.c", "switch_ivr_originate", 3913,
+		"Originate Resulted in Success: ["+a.Name()+"] Peer UUID: "+a.UUID())
 	if k.result != nil {
 		res := originateResult{body: "+OK " + a.UUID() + "\n", ack: make(chan struct{})}
 		k.result <- res

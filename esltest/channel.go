@@ -311,6 +311,13 @@ func (ch *Channel) fireFrom(name, src string, pre, post []Header) *Event {
 // setRunning changes Channel-State and fires CHANNEL_STATE.
 func (ch *Channel) setRunning(state string, num int) {
 	ch.mu.Lock()
+	prev, name := ch.running, ch.name
+	ch.mu.Unlock()
+	if prev != "CS_NONE" {
+		ch.s.log(ch, 7, 0, "switch_core_state_machine.c", "switch_core_session_run", 616,
+			"("+name+") State Change "+prev+" -> "+state)
+	}
+	ch.mu.Lock()
 	ch.running = state
 	ch.stateNum = num
 	ch.mu.Unlock()
@@ -329,10 +336,13 @@ func (ch *Channel) setCallState(cs string) {
 	ch.mu.Lock()
 	orig := ch.callState
 	ch.callState = cs
+	name := ch.name
 	if cs == "HANGUP" && ch.profile != nil {
 		ch.profile.hangup = ch.hungup.UnixMicro()
 	}
 	ch.mu.Unlock()
+	ch.s.log(ch, 7, 0, "switch_channel.c", "switch_channel_perform_set_callstate", 2400,
+		"("+name+") Callstate Change "+orig+" -> "+cs)
 	ch.fire("CHANNEL_CALLSTATE", []Header{
 		{"Original-Channel-Call-State", orig},
 		{"Channel-Call-State-Number", strconv.Itoa(callStateNumber[cs])},

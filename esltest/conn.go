@@ -65,11 +65,13 @@ type conn struct {
 	w        *faultWriter
 	outbound bool
 
-	cmds    chan readResult
-	wake    chan struct{}
-	streams chan *streamJob
-	aborted chan struct{}
-	abortMu sync.Once
+	cmds     chan readResult
+	stopRead chan struct{} // closed when the serve loop no longer takes commands
+	readDone chan struct{} // closed when readLoop returned
+	wake     chan struct{}
+	streams  chan *streamJob
+	aborted  chan struct{}
+	abortMu  sync.Once
 
 	jobs sync.WaitGroup // bgapi jobs started by this listener
 
@@ -99,6 +101,8 @@ func newConn(s *Server, nc net.Conn, outbound bool) *conn {
 		nc:       nc,
 		outbound: outbound,
 		cmds:     make(chan readResult),
+		stopRead: make(chan struct{}),
+		readDone: make(chan struct{}),
 		wake:     make(chan struct{}, 1),
 		streams:  make(chan *streamJob),
 		aborted:  make(chan struct{}),
@@ -234,7 +238,11 @@ func (c *conn) writeNotice(body string) {
 }
 
 // readLoop parses command blocks and hands them to the serve goroutine.
+// Once that stops taking commands, it drains the input so that closing
+// the socket sends a FIN rather than a reset, which could destroy data the
+// client has not read yet.
 func (c *conn) readLoop() {
+	defer close(c.readDone)
 	br := bufio.NewReaderSize(c.nc, 64<<10)
 	for {
 		blk, err := readBlock(br)
@@ -242,11 +250,35 @@ func (c *conn) readLoop() {
 		case c.cmds <- readResult{blk, err}:
 		case <-c.aborted:
 			return
+		case <-c.stopRead:
+			if err == nil {
+				_, _ = io.Copy(io.Discard, br)
+			}
+			return
 		}
 		if err != nil {
 			return
 		}
 	}
+}
+
+// closeGracefully ends a connection the server chose to end: FIN first,
+// then a short drain of what the client still sends, then close.
+func (c *conn) closeGracefully(readStarted bool) {
+	close(c.stopRead)
+	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
+		_ = cw.CloseWrite()
+	}
+	_ = c.nc.SetReadDeadline(time.Now().Add(250 * time.Millisecond))
+	if readStarted {
+		select {
+		case <-c.readDone:
+		case <-c.aborted:
+		}
+	} else {
+		_, _ = io.Copy(io.Discard, c.nc)
+	}
+	c.abort()
 }
 
 // readBlock reads one command block: leading CR/LF bytes are skipped, and
@@ -335,15 +367,17 @@ func (c *conn) serveInbound() {
 	if c.s.cfg.aclReject {
 		_ = c.w.write([]byte("Content-Type: text/rude-rejection\nContent-Length: 24\n\nAccess Denied, go away.\n"))
 		c.goodbye()
+		c.closeGracefully(false)
 		return
 	}
 	if c.w.write([]byte("Content-Type: auth/request\n\n")) != nil {
+		c.closeGracefully(false)
 		return
 	}
 	if !c.s.goRun(c.readLoop) {
 		return
 	}
-	defer c.abort()
+	defer c.closeGracefully(true)
 	authTimer := time.NewTimer(c.s.cfg.authTimeout)
 	defer authTimer.Stop()
 	first := true

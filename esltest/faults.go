@@ -117,8 +117,14 @@ func (w *faultWriter) write(b []byte) error {
 			b = b[n:]
 		}
 		if w.f.DropAfter > 0 && w.written >= w.f.DropAfter {
+			// A FIN right after byte DropAfter; the connection then ends
+			// as usual, draining input so that no reset destroys the data.
 			w.dropped = true
-			w.nc.Close()
+			if cw, ok := w.nc.(interface{ CloseWrite() error }); ok {
+				_ = cw.CloseWrite()
+			} else {
+				w.nc.Close()
+			}
 			return errDropped
 		}
 	}

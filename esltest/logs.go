@@ -79,7 +79,7 @@ func (k *call) logState(ch *Channel, state string) {
 	k.s.log(ch, 7, 3, "switch_core_state_machine.c", "switch_core_session_run", 624,
 		"("+name+") State "+short)
 	switch state {
-	case "CS_ROUTING", "CS_EXECUTE", "CS_HANGUP", "CS_REPORTING", "CS_DESTROY", "CS_CONSUME_MEDIA":
+	case "CS_INIT", "CS_ROUTING", "CS_EXECUTE", "CS_HANGUP", "CS_REPORTING", "CS_DESTROY", "CS_CONSUME_MEDIA":
 		k.s.log(ch, 7, 3, "mod_loopback.c", "channel_on_"+strings.ToLower(short), 412,
 			name+" CHANNEL "+short)
 		k.s.log(ch, 7, 3, "switch_core_state_machine.c", "switch_core_standard_on_"+strings.ToLower(short), 230,

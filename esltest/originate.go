@@ -243,6 +243,8 @@ func (k *call) startLoopback(exten, ctx string, o *originateArgs, bApps []appSpe
 	b.mu.Unlock()
 	s.log(b, 5, 3, "switch_channel.c", "switch_channel_set_name", 1143, "New Channel "+b.name+" ["+b.uuid+"]")
 	k.codecs(b)
+	s.log(b, 7, 0, "mod_loopback.c", "channel_on_init", 288, "("+b.name+") State Change CS_NEW -> CS_INIT")
+	s.log(b, 7, 3, "mod_loopback.c", "channel_on_init", 356, "setting other_loopback_from_uuid on b leg to (null)")
 	if originationUUID == "" {
 		for _, v := range []Header{{"direction", "outbound"}, {"is_outbound", "true"}, {"uuid", a.uuid}, {"call_uuid", a.uuid},
 			{"session_id", itoa(a.sessionID)}, {"read_codec", "L16"}, {"read_rate", "8000"}, {"write_codec", "L16"},

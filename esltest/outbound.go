@@ -81,6 +81,7 @@ func (s *Server) DialOutbound(ctx context.Context, addr string, opts OutboundOpt
 		o.vars = append(o.vars, Header{"origination_caller_id_number", opts.CallerIDNumber})
 	}
 	k.pending = &pendingSocket{nc: nc, oc: oc}
+	k.pressDTMF = opts.DTMF
 	ready := make(chan struct{})
 	if !s.goRun(func() {
 		k.startLoopback(opts.Destination, "default", o, apps)
@@ -260,7 +261,7 @@ func (c *conn) serveOutbound() error {
 	if !c.s.goRun(c.readLoop) {
 		return net.ErrClosed
 	}
-	defer c.abort()
+	defer c.closeGracefully(true)
 	t := time.NewTimer(c.s.cfg.connectWait)
 	defer t.Stop()
 	select {

@@ -18,6 +18,9 @@
  * (or into the body of a large message). The socket is always polled before reading, so the
  * non-blocking sockets that esl_listen hands out work too.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -95,8 +98,18 @@ static void set_err(esl_handle_t *h, int errnum, const char *msg)
 static void set_errno_err(esl_handle_t *h, int e)
 {
 	char buf[200];
-	const char *msg = strerror_r(e, buf, sizeof(buf));
-	set_err(h, e, msg ? msg : "socket error");
+	const char *msg;
+
+#if defined(__GLIBC__) && defined(_GNU_SOURCE)
+	msg = strerror_r(e, buf, sizeof(buf));
+#else
+	msg = strerror_r(e, buf, sizeof(buf)) == 0 ? buf : NULL;
+#endif
+	if (!msg) {
+		snprintf(buf, sizeof(buf), "socket error %d", e);
+		msg = buf;
+	}
+	set_err(h, e, msg);
 }
 
 /* Registers the calling thread as a user of the handle; NULL when it is closed or closing. */
@@ -360,7 +373,7 @@ static esl_status_t deliver(esl_handle_t *h, esl_conn_t *c, esl_event_t *ev, esl
 	if (save_event) {
 		*save_event = ev;
 	} else {
-		esl_event_safe_destroy(&h->last_event);
+		esl_event_destroy(&h->last_event);
 		h->last_event = ev;
 	}
 	rt = esl_event_get_header(ev, "reply-text");
@@ -396,7 +409,7 @@ static esl_status_t recv_locked(esl_handle_t *h, esl_conn_t *c, int check_q, esl
 	esl_event_t *ev = NULL;
 	esl_status_t st;
 
-	esl_event_safe_destroy(&h->last_ievent);
+	esl_event_destroy(&h->last_ievent);
 	if (!h->connected) {
 		return ESL_FAIL;
 	}
@@ -614,7 +627,7 @@ ESL_DECLARE(esl_status_t) esl_send_recv_timed(esl_handle_t *handle, const char *
 		st = ESL_FAIL;
 		goto out;
 	}
-	esl_event_safe_destroy(&handle->last_sr_event);
+	esl_event_destroy(&handle->last_sr_event);
 	handle->last_sr_reply[0] = '\0';
 	if ((st = send_cmd(handle, c, cmd)) != ESL_SUCCESS) {
 		goto out;
@@ -623,7 +636,7 @@ ESL_DECLARE(esl_status_t) esl_send_recv_timed(esl_handle_t *handle, const char *
 	for (;;) {
 		esl_event_t *ev = NULL;
 
-		esl_event_safe_destroy(&handle->last_ievent);
+		esl_event_destroy(&handle->last_ievent);
 		if ((st = read_message(handle, c, deadline, &ev)) != ESL_SUCCESS) {
 			break;
 		}
@@ -859,7 +872,7 @@ ESL_DECLARE(esl_status_t) esl_attach_handle(esl_handle_t *handle, esl_socket_t s
 	handle->destroyed = 0;
 	handle->connected = 1;
 	if (esl_send_recv(handle, "connect\n\n") == ESL_SUCCESS && handle->last_sr_event) {
-		esl_event_safe_destroy(&handle->info_event);
+		esl_event_destroy(&handle->info_event);
 		handle->info_event = handle->last_sr_event;
 		handle->last_sr_event = NULL;
 		return ESL_SUCCESS;
@@ -1112,7 +1125,7 @@ ESL_DECLARE(esl_status_t) esl_disconnect(esl_handle_t *handle)
 		race = next;
 	}
 	for (i = 0; i < 4; i++) {
-		esl_event_safe_destroy(&evs[i]);
+		esl_event_destroy(&evs[i]);
 	}
 	if (c) {
 		esl_wire_destroy(&c->wire);

@@ -23,6 +23,9 @@
  * a hash table that is built lazily, seeded per parser (so crafted colliding names cannot
  * make it quadratic), and guarded by a small Bloom filter so the common case never builds it.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -32,6 +35,7 @@
 #include <unistd.h>
 
 #include "esl.h"
+#include "esl_event_internal.h"
 #include "esl_event_private.h"
 #include "esl_wire.h"
 
@@ -63,8 +67,7 @@ typedef struct {
 	size_t first, last;     /* elements of an array header (index + 1; 0 = none) */
 	size_t nelem;           /* 0 for a scalar header */
 	size_t gnext;           /* next live header with the same name (index + 1) */
-	unsigned int h33;       /* the event code's name hash */
-	int ascii;              /* name is 7-bit: the hash is stored only then */
+	unsigned int h33;       /* the event code's name hash, stored in the header */
 	int live;
 	int rendered;           /* value holds the array's rendering (copied events) */
 } plan_hdr_t;
@@ -127,18 +130,14 @@ static inline unsigned char lc(unsigned char c)
 }
 
 /* The event code's case-insensitive name hash: h = h * 33 + tolower(c) in unsigned int. */
-static unsigned int name_h33(const char *s, size_t n, int *ascii)
+static unsigned int name_h33(const char *s, size_t n)
 {
 	unsigned int h = 0;
-	unsigned char any = 0;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char) s[i];
-		any |= c;
-		h = h * 33 + lc(c);
+		h = h * 33 + lc((unsigned char) s[i]);
 	}
-	*ascii = !(any & 0x80);
 	return h;
 }
 
@@ -454,7 +453,7 @@ static int plan_delete_all(esl_wire_t *w, const char *name, size_t n, unsigned i
 }
 
 /* Appends a new header at the end of the list; returns its index + 1, 0 on failure. */
-static size_t plan_new_header(esl_wire_t *w, const char *name, size_t n, unsigned int h33, int ascii)
+static size_t plan_new_header(esl_wire_t *w, const char *name, size_t n, unsigned int h33)
 {
 	plan_hdr_t *h;
 	size_t idx1;
@@ -471,7 +470,6 @@ static size_t plan_new_header(esl_wire_t *w, const char *name, size_t n, unsigne
 	h->name = name;
 	h->name_len = n;
 	h->h33 = h33;
-	h->ascii = ascii;
 	h->live = 1;
 	idx1 = ++w->nhdr;
 	w->live++;
@@ -529,7 +527,7 @@ static int find_marker(const char *s, size_t n, size_t *last)
 }
 
 /* ESL_STACK_PUSH of one array piece. */
-static int plan_push(esl_wire_t *w, const char *name, size_t n, unsigned int h33, int ascii, const char *piece, size_t plen)
+static int plan_push(esl_wire_t *w, const char *name, size_t n, unsigned int h33, const char *piece, size_t plen)
 {
 	int err;
 	plan_group_t *g = plan_lookup(w, name, n, h33, &err);
@@ -568,14 +566,14 @@ static int plan_push(esl_wire_t *w, const char *name, size_t n, unsigned int h33
 		piece += 7 * j;
 		plen -= 7 * j;
 	}
-	if (!(idx1 = plan_new_header(w, name, n, h33, ascii))) {
+	if (!(idx1 = plan_new_header(w, name, n, h33))) {
 		return -1;
 	}
 	return plan_add_elem(w, idx1, piece, plen);
 }
 
 /* esl_event_add_array: drop the first 7 characters, split the rest on "|:", push each piece. */
-static int plan_add_array(esl_wire_t *w, const char *name, size_t n, unsigned int h33, int ascii, const char *v, size_t vlen)
+static int plan_add_array(esl_wire_t *w, const char *name, size_t n, unsigned int h33, const char *v, size_t vlen)
 {
 	const char *s;
 	size_t rest;
@@ -589,7 +587,7 @@ static int plan_add_array(esl_wire_t *w, const char *name, size_t n, unsigned in
 		const char *k = rest >= 2 ? memmem(s, rest, "|:", 2) : NULL;
 		size_t plen = k ? (size_t) (k - s) : rest;
 
-		if (plan_push(w, name, n, h33, ascii, s, plen)) {
+		if (plan_push(w, name, n, h33, s, plen)) {
 			return -1;
 		}
 		if (!k) {
@@ -603,8 +601,7 @@ static int plan_add_array(esl_wire_t *w, const char *name, size_t n, unsigned in
 /* One received line, as esl_event_add_header_string(BOTTOM) / esl_event_add_array see it. */
 static int plan_add_line(esl_wire_t *w, const wire_line_t *l, int inner)
 {
-	int ascii;
-	unsigned int h33 = name_h33(l->name, l->name_len, &ascii);
+	unsigned int h33 = name_h33(l->name, l->name_len);
 	size_t idx1;
 
 	if (inner && names_equal(l->name, l->name_len, "event-name", 10)) {
@@ -615,12 +612,12 @@ static int plan_add_line(esl_wire_t *w, const wire_line_t *l, int inner)
 		esl_name_event(l->value, &w->event_id);
 	}
 	if (l->value_len >= 7 && memmem(l->value, l->value_len, "ARRAY::", 7)) {
-		return plan_add_array(w, l->name, l->name_len, h33, ascii, l->value, l->value_len);
+		return plan_add_array(w, l->name, l->name_len, h33, l->value, l->value_len);
 	}
 	if (!l->value_len) {
 		return plan_delete_all(w, l->name, l->name_len, h33);
 	}
-	if (!(idx1 = plan_new_header(w, l->name, l->name_len, h33, ascii))) {
+	if (!(idx1 = plan_new_header(w, l->name, l->name_len, h33))) {
 		return -1;
 	}
 	w->hdr[idx1 - 1].value = l->value;
@@ -715,7 +712,7 @@ static esl_event_t *plan_build(esl_wire_t *w, int with_body, size_t body_len, ch
 			continue;
 		}
 		hp->name = put(&sp, h->name, h->name_len);
-		hp->hash = h->ascii ? (unsigned long) h->h33 : 0;
+		hp->hash = h->h33;
 		hp->next = NULL;
 		if (!h->nelem) {
 			hp->value = put(&sp, h->value, h->value_len);
@@ -783,9 +780,8 @@ static esl_event_t *plan_copy_event(esl_wire_t *w, esl_event_t **src, int with_b
 
 	plan_reset(w, s->event_id);
 	for (sh = s->headers; sh; sh = sh->next) {
-		int ascii;
-		unsigned int h33 = name_h33(sh->name, strlen(sh->name), &ascii);
-		size_t idx1 = plan_new_header(w, sh->name, strlen(sh->name), h33, ascii);
+		size_t nlen = strlen(sh->name);
+		size_t idx1 = plan_new_header(w, sh->name, nlen, name_h33(sh->name, nlen));
 		plan_hdr_t *h;
 
 		if (!idx1) {
@@ -820,32 +816,54 @@ done:
 	return ev;
 }
 
-/* Builds an event from the lines through the public event API (names with '[' and the name
- * "_body" have rules of their own there), then copies it into one allocation. */
+/* Builds an event from the lines through the event code's own insertion routine (names with
+ * '[' and the name "_body" have rules of their own there), then copies it into one block.
+ * The bulk builder keeps this linear; esl_event_add_array is spelled out as the pushes it
+ * makes, because nothing else may touch the event while the builder holds it. */
 static esl_event_t *api_build(esl_wire_t *w, int inner, int *with_body, size_t *body_len, char **body)
 {
 	esl_event_t *t = NULL;
+	esl_event_builder_t *b;
 	size_t i;
+	int ok = 1;
 
 	if (esl_event_create_subclass(&t, ESL_EVENT_CLONE, NULL) != ESL_SUCCESS || !t) {
 		return NULL;
 	}
+	b = esl_event_build_begin(t);
 	if (!inner) {
 		t->event_id = ESL_EVENT_SOCKET_DATA;
-		esl_event_add_header_string(t, ESL_STACK_BOTTOM, "Event-Name", "SOCKET_DATA");
+		ok = esl_event_build_add(t, b, ESL_STACK_BOTTOM, "Event-Name", "SOCKET_DATA", 11) == ESL_SUCCESS;
 	}
-	for (i = 0; i < w->nline; i++) {
+	for (i = 0; ok && i < w->nline; i++) {
 		const wire_line_t *l = &w->line[i];
 
 		if (inner && !strcasecmp(l->name, "Event-Name")) {
-			esl_event_del_header(t, "Event-Name");
+			esl_event_build_del(t, b, "Event-Name");
 			esl_name_event(l->value, &t->event_id);
 		}
-		if (!strncmp(l->value, "ARRAY::", 7)) {
-			esl_event_add_array(t, l->name, l->value);
+		if (l->value_len >= 7 && !memcmp(l->value, "ARRAY::", 7)) {
+			const char *s = l->value + 7, *e = l->value + l->value_len;
+
+			/* esl_event_add_array: nothing under 8 characters, else push every piece */
+			while (ok && l->value_len >= 8) {
+				const char *k = memmem(s, (size_t) (e - s), "|:", 2);
+				size_t plen = k ? (size_t) (k - s) : (size_t) (e - s);
+
+				ok = esl_event_build_add(t, b, ESL_STACK_PUSH, l->name, s, plen) == ESL_SUCCESS;
+				if (!k) {
+					break;
+				}
+				s = k + 2;
+			}
 		} else {
-			esl_event_add_header_string(t, ESL_STACK_BOTTOM, l->name, l->value);
+			ok = esl_event_build_add(t, b, ESL_STACK_BOTTOM, l->name, l->value, l->value_len) == ESL_SUCCESS;
 		}
+	}
+	esl_event_build_end(t, b);
+	if (!ok) {
+		esl_event_destroy(&t);
+		return NULL;
 	}
 	if (inner) {
 		/* the inner body exists only when a Content-Length header resulted */
@@ -954,7 +972,7 @@ static int split_lines(esl_wire_t *w, char *text, size_t len, int outer, int *sp
 				*special = 1;
 			}
 			if (outer && names_equal(l->name, l->name_len, CL_NAME, 14)) {
-				size_t val;
+				size_t val = 0;
 				char msg[200];
 
 				if (parse_length(w, l, &val)) {

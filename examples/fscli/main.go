@@ -126,10 +126,11 @@ func oneShot(ctx context.Context, con *esl.Connection, o options, stdout, stderr
 		defer cancel()
 	}
 	ev, err := con.ApiContext(ctx, cmd, arg)
-	if err != nil {
+	if ev == nil {
 		fmt.Fprintf(stderr, "fscli: api %s: %v\n", o.execute, err)
 		return 1
 	}
+	// A -ERR answer (err wraps esl.ErrCommand) is printed like any other, as fs_cli does.
 	printReply(stdout, ev)
 	return 0
 }

@@ -100,8 +100,9 @@ func callHandler(logger *log.Logger) esl.OutboundHandler {
 		con.Execute("answer", "")
 		con.Execute("playback", musicFile)
 
-		for con.Connected() {
-			// RecvEventContext also returns when the server is shutting down and cuts calls.
+		for {
+			// Ends once FreeSWITCH disconnected and every event received was handed out, or
+			// when the server stops and cuts the call.
 			e, err := con.RecvEventContext(ctx)
 			if err != nil {
 				break

@@ -1,0 +1,584 @@
+/*
+ * esl_event_json.c: events to and from JSON, without an outside JSON library.
+ * Part of esl, an implementation of the libesl API.
+ *
+ * Output is byte for byte what cJSON's formatted printer gives for the same object (libesl
+ * builds its JSON with cJSON_Print): one member per line, indented with a tab, ":\t" after
+ * the key, arrays inline as ["a", "b"], an empty object as "{\n}".
+ *
+ * Input is strict RFC 8259 JSON with a nesting limit, parsed in one pass without recursion.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "esl.h"
+#include "esl_event_internal.h"
+
+/* ------------------------------------------------------------------------------------------ */
+/* output */
+
+/* 1 for bytes that need an escape in a JSON string. */
+static const unsigned char JSON_ESC[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0
+	/* the rest (0x60 .. 0xff) is 0: DEL and non-ASCII bytes are copied as they are */
+};
+
+static void add_json_string(esl_strbuf_t *sb, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *) s, *run;
+	char esc[6];
+
+	esl_strbuf_add(sb, "\"", 1);
+	for (;;) {
+		for (run = p; *p && !JSON_ESC[*p]; p++) {
+		}
+		if (p > run) {
+			esl_strbuf_add(sb, (const char *) run, (size_t) (p - run));
+		}
+		if (!*p) {
+			break;
+		}
+		esc[0] = '\\';
+		switch (*p) {
+		case '"':
+			esc[1] = '"';
+			break;
+		case '\\':
+			esc[1] = '\\';
+			break;
+		case '\b':
+			esc[1] = 'b';
+			break;
+		case '\f':
+			esc[1] = 'f';
+			break;
+		case '\n':
+			esc[1] = 'n';
+			break;
+		case '\r':
+			esc[1] = 'r';
+			break;
+		case '\t':
+			esc[1] = 't';
+			break;
+		default:
+			/* other control characters as \u00xx, lower-case hex like cJSON */
+			esc[1] = 'u';
+			esc[2] = '0';
+			esc[3] = '0';
+			esc[4] = hex[*p >> 4];
+			esc[5] = hex[*p & 0x0f];
+			esl_strbuf_add(sb, esc, 6);
+			p++;
+			continue;
+		}
+		esl_strbuf_add(sb, esc, 2);
+		p++;
+	}
+	esl_strbuf_add(sb, "\"", 1);
+}
+
+/* Starts a member: the separator after the previous one, the indent, the key and ":\t". */
+static void add_key(esl_strbuf_t *sb, const char *key, int *first)
+{
+	if (!*first) {
+		esl_strbuf_add(sb, ",\n", 2);
+	}
+	*first = 0;
+	esl_strbuf_add(sb, "\t", 1);
+	add_json_string(sb, key);
+	esl_strbuf_add(sb, ":\t", 2);
+}
+
+ESL_DECLARE(esl_status_t) esl_event_serialize_json(esl_event_t *event, char **str)
+{
+	esl_strbuf_t sb = { 0 };
+	const esl_event_header_t *hp;
+	int first = 1, i, n;
+	char num[32];
+
+	if (!str) {
+		return ESL_FAIL;
+	}
+	*str = NULL;
+	if (!event) {
+		return ESL_FAIL;
+	}
+	esl_strbuf_add(&sb, "{\n", 2);
+	for (hp = event->headers; hp; hp = hp->next) {
+		/* cJSON drops members whose name or string is missing; so does this */
+		if (!hp->name) {
+			continue;
+		}
+		if (hp->idx > 0 && hp->array) {
+			int firstel = 1;
+
+			add_key(&sb, hp->name, &first);
+			esl_strbuf_add(&sb, "[", 1);
+			for (i = 0; i < hp->idx; i++) {
+				if (!hp->array[i]) {
+					continue;
+				}
+				if (!firstel) {
+					esl_strbuf_add(&sb, ", ", 2);
+				}
+				firstel = 0;
+				add_json_string(&sb, hp->array[i]);
+			}
+			esl_strbuf_add(&sb, "]", 1);
+		} else if (hp->value) {
+			add_key(&sb, hp->name, &first);
+			add_json_string(&sb, hp->value);
+		}
+	}
+	if (event->body) {
+		n = snprintf(num, sizeof(num), "%zu", strlen(event->body));
+		add_key(&sb, "Content-Length", &first);
+		esl_strbuf_add(&sb, "\"", 1);
+		esl_strbuf_add(&sb, num, (size_t) n);
+		esl_strbuf_add(&sb, "\"", 1);
+		add_key(&sb, "_body", &first);
+		add_json_string(&sb, event->body);
+	}
+	if (!first) {
+		esl_strbuf_add(&sb, "\n", 1);
+	}
+	esl_strbuf_add(&sb, "}", 1);
+	return esl_strbuf_finish(&sb, str);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* input */
+
+/* Deepest nesting of objects and arrays accepted (the top-level object counts as 1). */
+#define JSON_MAX_DEPTH 256
+
+enum { JP_OK = 0, JP_SYNTAX = -1, JP_NOMEM = -2 };
+
+typedef struct {
+	/* the text is NUL-terminated: the NUL ends every scan, so no separate end pointer */
+	const unsigned char *p;
+	esl_event_t *ev;
+	esl_event_builder_t *b;
+	/* decoded strings; a decoded string is never longer than its JSON form */
+	char *scratch;
+} jparser_t;
+
+static void skip_ws(jparser_t *j)
+{
+	while (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r') {
+		j->p++;
+	}
+}
+
+static int hex4(const unsigned char *s, unsigned int *out)
+{
+	unsigned int v = 0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		unsigned char c = s[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9') {
+			v |= (unsigned int) (c - '0');
+		} else if (c >= 'a' && c <= 'f') {
+			v |= (unsigned int) (c - 'a' + 10);
+		} else if (c >= 'A' && c <= 'F') {
+			v |= (unsigned int) (c - 'A' + 10);
+		} else {
+			/* also stops at the terminating NUL, so nothing past it is read */
+			return 0;
+		}
+	}
+	*out = v;
+	return 1;
+}
+
+/* Parses the string at j->p (on its opening quote). With out, writes the decoded bytes and a
+ * NUL there and returns their count in *outlen. \u0000 is refused: header values are C
+ * strings, and a value cut at a NUL would be silently wrong. */
+static int parse_string(jparser_t *j, char *out, size_t *outlen)
+{
+	const unsigned char *p = j->p + 1, *run;
+	char *w = out;
+
+	for (;;) {
+		for (run = p; *p >= 0x20 && *p != '"' && *p != '\\'; p++) {
+		}
+		if (w && p > run) {
+			memcpy(w, run, (size_t) (p - run));
+			w += p - run;
+		}
+		if (*p == '"') {
+			break;
+		}
+		if (*p != '\\') {
+			/* a raw control character or the end of the text */
+			return JP_SYNTAX;
+		}
+		p++;
+		switch (*p) {
+		case '"':
+		case '\\':
+		case '/':
+			if (w) {
+				*w++ = (char) *p;
+			}
+			p++;
+			break;
+		case 'b':
+		case 'f':
+		case 'n':
+		case 'r':
+		case 't':
+			if (w) {
+				*w++ = *p == 'b' ? '\b' : *p == 'f' ? '\f' : *p == 'n' ? '\n' : *p == 'r' ? '\r' : '\t';
+			}
+			p++;
+			break;
+		case 'u': {
+			unsigned int cp, lo;
+
+			if (!hex4(p + 1, &cp)) {
+				return JP_SYNTAX;
+			}
+			p += 5;
+			if (cp >= 0xD800 && cp <= 0xDBFF) {
+				/* a high surrogate must be followed by an escaped low one */
+				if (p[0] != '\\' || p[1] != 'u' || !hex4(p + 2, &lo) || lo < 0xDC00 || lo > 0xDFFF) {
+					return JP_SYNTAX;
+				}
+				p += 6;
+				cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+			} else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+				return JP_SYNTAX;
+			}
+			if (cp == 0) {
+				return JP_SYNTAX;
+			}
+			if (w) {
+				if (cp < 0x80) {
+					*w++ = (char) cp;
+				} else if (cp < 0x800) {
+					*w++ = (char) (0xC0 | (cp >> 6));
+					*w++ = (char) (0x80 | (cp & 0x3F));
+				} else if (cp < 0x10000) {
+					*w++ = (char) (0xE0 | (cp >> 12));
+					*w++ = (char) (0x80 | ((cp >> 6) & 0x3F));
+					*w++ = (char) (0x80 | (cp & 0x3F));
+				} else {
+					*w++ = (char) (0xF0 | (cp >> 18));
+					*w++ = (char) (0x80 | ((cp >> 12) & 0x3F));
+					*w++ = (char) (0x80 | ((cp >> 6) & 0x3F));
+					*w++ = (char) (0x80 | (cp & 0x3F));
+				}
+			}
+			break;
+		}
+		default:
+			return JP_SYNTAX;
+		}
+	}
+	j->p = p + 1;
+	if (w) {
+		*w = '\0';
+		*outlen = (size_t) (w - out);
+	}
+	return JP_OK;
+}
+
+static int is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int parse_number(jparser_t *j)
+{
+	const unsigned char *p = j->p;
+
+	if (*p == '-') {
+		p++;
+	}
+	if (*p == '0') {
+		p++;
+	} else if (is_digit(*p)) {
+		while (is_digit(*p)) {
+			p++;
+		}
+	} else {
+		return JP_SYNTAX;
+	}
+	if (*p == '.') {
+		p++;
+		if (!is_digit(*p)) {
+			return JP_SYNTAX;
+		}
+		while (is_digit(*p)) {
+			p++;
+		}
+	}
+	if (*p == 'e' || *p == 'E') {
+		p++;
+		if (*p == '+' || *p == '-') {
+			p++;
+		}
+		if (!is_digit(*p)) {
+			return JP_SYNTAX;
+		}
+		while (is_digit(*p)) {
+			p++;
+		}
+	}
+	j->p = p;
+	return JP_OK;
+}
+
+static int parse_literal(jparser_t *j, const char *word, size_t len)
+{
+	if (strncmp((const char *) j->p, word, len)) {
+		return JP_SYNTAX;
+	}
+	j->p += len;
+	return JP_OK;
+}
+
+/* Checks and skips one value of any type. depth is the nesting of the container that holds
+ * it. Nested containers are tracked in a small explicit stack instead of by recursion. */
+static int skip_value(jparser_t *j, int depth)
+{
+	unsigned char stack[JSON_MAX_DEPTH];
+	int sp = 0, r;
+
+	for (;;) {
+		/* a value starts here */
+		skip_ws(j);
+		switch (*j->p) {
+		case '{':
+		case '[':
+			if (depth + sp + 1 > JSON_MAX_DEPTH) {
+				return JP_SYNTAX;
+			}
+			stack[sp++] = *j->p;
+			j->p++;
+			skip_ws(j);
+			if (*j->p == (stack[sp - 1] == '{' ? '}' : ']')) {
+				j->p++;
+				sp--;
+				break;
+			}
+			if (stack[sp - 1] == '{') {
+				if (*j->p != '"' || (r = parse_string(j, NULL, NULL)) != JP_OK) {
+					return JP_SYNTAX;
+				}
+				skip_ws(j);
+				if (*j->p != ':') {
+					return JP_SYNTAX;
+				}
+				j->p++;
+			}
+			continue;
+		case '"':
+			if ((r = parse_string(j, NULL, NULL)) != JP_OK) {
+				return r;
+			}
+			break;
+		case 't':
+			if ((r = parse_literal(j, "true", 4)) != JP_OK) {
+				return r;
+			}
+			break;
+		case 'f':
+			if ((r = parse_literal(j, "false", 5)) != JP_OK) {
+				return r;
+			}
+			break;
+		case 'n':
+			if ((r = parse_literal(j, "null", 4)) != JP_OK) {
+				return r;
+			}
+			break;
+		default:
+			if ((r = parse_number(j)) != JP_OK) {
+				return r;
+			}
+			break;
+		}
+
+		/* a value ended: close containers, or move on to the next element or member */
+		for (;;) {
+			if (!sp) {
+				return JP_OK;
+			}
+			skip_ws(j);
+			if (*j->p == ',') {
+				j->p++;
+				if (stack[sp - 1] == '{') {
+					skip_ws(j);
+					if (*j->p != '"' || parse_string(j, NULL, NULL) != JP_OK) {
+						return JP_SYNTAX;
+					}
+					skip_ws(j);
+					if (*j->p != ':') {
+						return JP_SYNTAX;
+					}
+					j->p++;
+				}
+				break;
+			}
+			if (*j->p == (stack[sp - 1] == '{' ? '}' : ']')) {
+				j->p++;
+				sp--;
+				continue;
+			}
+			return JP_SYNTAX;
+		}
+	}
+}
+
+static int add_status(esl_status_t st)
+{
+	return st == ESL_SUCCESS ? JP_OK : JP_NOMEM;
+}
+
+/* A top-level string member. The body is set literally: never used as a format. */
+static int on_string(jparser_t *j, const char *key, const char *val, size_t vlen)
+{
+	if (!strcasecmp(key, "_body")) {
+		return add_status(esl_event_set_body_len(j->ev, val, vlen));
+	}
+	if (!strcasecmp(key, "event-name")) {
+		esl_event_build_del(j->ev, j->b, "Event-Name");
+		esl_name_event(val, &j->ev->event_id);
+	}
+	return add_status(esl_event_build_add(j->ev, j->b, ESL_STACK_BOTTOM, key, val, vlen));
+}
+
+/* The members of the top-level object, in order. */
+static int parse_event(jparser_t *j)
+{
+	char *key = j->scratch, *val;
+	size_t klen, vlen;
+	int r;
+
+	skip_ws(j);
+	if (*j->p != '{') {
+		return JP_SYNTAX;
+	}
+	j->p++;
+	skip_ws(j);
+	if (*j->p == '}') {
+		j->p++;
+		return JP_OK;
+	}
+	for (;;) {
+		if (*j->p != '"' || (r = parse_string(j, key, &klen)) != JP_OK) {
+			return JP_SYNTAX;
+		}
+		val = key + klen + 1;
+		skip_ws(j);
+		if (*j->p != ':') {
+			return JP_SYNTAX;
+		}
+		j->p++;
+		skip_ws(j);
+		if (*j->p == '"') {
+			if ((r = parse_string(j, val, &vlen)) != JP_OK || (r = on_string(j, key, val, vlen)) != JP_OK) {
+				return r;
+			}
+		} else if (*j->p == '[') {
+			/* string elements are pushed under the key; anything else is checked and skipped */
+			j->p++;
+			skip_ws(j);
+			if (*j->p == ']') {
+				j->p++;
+			} else {
+				for (;;) {
+					skip_ws(j);
+					if (*j->p == '"') {
+						if ((r = parse_string(j, val, &vlen)) != JP_OK) {
+							return r;
+						}
+						if ((r = add_status(esl_event_build_add(j->ev, j->b, ESL_STACK_PUSH, key, val, vlen))) != JP_OK) {
+							return r;
+						}
+					} else if ((r = skip_value(j, 2)) != JP_OK) {
+						return r;
+					}
+					skip_ws(j);
+					if (*j->p == ',') {
+						j->p++;
+						continue;
+					}
+					if (*j->p == ']') {
+						j->p++;
+						break;
+					}
+					return JP_SYNTAX;
+				}
+			}
+		} else if ((r = skip_value(j, 1)) != JP_OK) {
+			return r;
+		}
+		skip_ws(j);
+		if (*j->p == ',') {
+			j->p++;
+			skip_ws(j);
+			continue;
+		}
+		if (*j->p == '}') {
+			j->p++;
+			return JP_OK;
+		}
+		return JP_SYNTAX;
+	}
+}
+
+ESL_DECLARE(esl_status_t) esl_event_create_json(esl_event_t **event, const char *json)
+{
+	jparser_t j = { 0 };
+	esl_event_t *ev = NULL;
+	size_t len;
+	int r;
+
+	if (!event) {
+		return ESL_FAIL;
+	}
+	/* Like libesl, text that is not a JSON object gives ESL_SUCCESS and leaves *event alone. */
+	if (!json) {
+		return ESL_SUCCESS;
+	}
+	len = strlen(json);
+	if (esl_event_create(&ev, ESL_EVENT_CLONE) != ESL_SUCCESS) {
+		return ESL_FAIL;
+	}
+	if (!(j.scratch = malloc(len + 1))) {
+		esl_event_destroy(&ev);
+		return ESL_FAIL;
+	}
+	j.p = (const unsigned char *) json;
+	j.ev = ev;
+	j.b = esl_event_build_begin(ev);
+	r = parse_event(&j);
+	esl_event_build_end(ev, j.b);
+	free(j.scratch);
+	if (r == JP_OK) {
+		skip_ws(&j);
+		/* nothing but white space may follow the object */
+		if (*j.p) {
+			r = JP_SYNTAX;
+		}
+	}
+	if (r != JP_OK) {
+		esl_event_destroy(&ev);
+		return r == JP_NOMEM ? ESL_FAIL : ESL_SUCCESS;
+	}
+	*event = ev;
+	return ESL_SUCCESS;
+}

@@ -1,0 +1,468 @@
+/*
+ * eslt_wire.h: helpers shared by the wire, receive and hostile-input tests.
+ *
+ *   - an independent reference split of recorded server streams (header block up to the
+ *     first "\n\n", then Content-Length bytes), reduced to one summary per message;
+ *   - field-by-field comparison of two events;
+ *   - a peer thread on the far end of a socketpair that answers "connect" and then writes
+ *     a byte string in chunks, so a real handle can be driven with any bytes.
+ */
+#ifndef ESLT_WIRE_H
+#define ESLT_WIRE_H
+
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "esl.h"
+#include "esl_wire.h"
+
+/* ---- files ------------------------------------------------------------------------------ */
+
+static inline char *eslt_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	long n;
+
+	*len = 0;
+	if (!f) {
+		return NULL;
+	}
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t) n + 1))) {
+		if (fread(buf, 1, (size_t) n, f) != (size_t) n) {
+			free(buf);
+			buf = NULL;
+		} else {
+			buf[n] = '\0';
+			*len = (size_t) n;
+		}
+	}
+	fclose(f);
+	return buf;
+}
+
+static int eslt_cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* The recorded .s2c files under $ESL_TESTDATA (or testdata/freeswitch), sorted; NULL-terminated. */
+static inline char **eslt_s2c_files(void)
+{
+	const char *dir = getenv("ESL_TESTDATA");
+	DIR *d;
+	struct dirent *de;
+	char **v = NULL;
+	size_t n = 0;
+
+	if (!dir || !*dir) {
+		dir = "testdata/freeswitch";
+	}
+	if (!(d = opendir(dir))) {
+		return NULL;
+	}
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		char **nv;
+		if (l < 5 || strcmp(de->d_name + l - 4, ".s2c")) {
+			continue;
+		}
+		if (!(nv = realloc(v, (n + 2) * sizeof(*v)))) {
+			break;
+		}
+		v = nv;
+		v[n] = malloc(strlen(dir) + l + 2);
+		if (!v[n]) {
+			break;
+		}
+		sprintf(v[n], "%s/%s", dir, de->d_name);
+		v[++n] = NULL;
+	}
+	closedir(d);
+	if (v) {
+		qsort(v, n, sizeof(*v), eslt_cmp_names);
+	}
+	return v;
+}
+
+static inline void eslt_free_list(char **v)
+{
+	size_t i;
+	for (i = 0; v && v[i]; i++) {
+		free(v[i]);
+	}
+	free(v);
+}
+
+/* ---- message summaries ------------------------------------------------------------------- */
+
+typedef struct {
+	char *ct;          /* Content-Type or NULL */
+	char *reply;       /* Reply-Text (decoded) or NULL */
+	char *inner;       /* Event-Name of the inner event or NULL */
+	long body;         /* body length, -1 without a body */
+} eslt_sum_t;
+
+typedef struct {
+	eslt_sum_t *v;
+	size_t n, cap;
+} eslt_sums_t;
+
+static inline char *eslt_dup_n(const char *s, size_t n)
+{
+	char *d = malloc(n + 1);
+	if (d) {
+		memcpy(d, s, n);
+		d[n] = '\0';
+	}
+	return d;
+}
+
+static inline void eslt_sums_add(eslt_sums_t *s, const char *ct, const char *reply, const char *inner, long body)
+{
+	eslt_sum_t *m;
+
+	if (s->n == s->cap) {
+		size_t ncap = s->cap ? s->cap * 2 : 64;
+		eslt_sum_t *nv = realloc(s->v, ncap * sizeof(*nv));
+		if (!nv) {
+			abort();
+		}
+		s->v = nv;
+		s->cap = ncap;
+	}
+	m = &s->v[s->n++];
+	m->ct = ct ? strdup(ct) : NULL;
+	m->reply = reply ? strdup(reply) : NULL;
+	m->inner = inner ? strdup(inner) : NULL;
+	m->body = body;
+}
+
+static inline void eslt_sums_free(eslt_sums_t *s)
+{
+	size_t i;
+	for (i = 0; i < s->n; i++) {
+		free(s->v[i].ct);
+		free(s->v[i].reply);
+		free(s->v[i].inner);
+	}
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+static inline int eslt_str_eq(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+/* Index of the first differing summary, or -1 when both lists are equal. */
+static inline long eslt_sums_diff(const eslt_sums_t *a, const eslt_sums_t *b)
+{
+	size_t i;
+
+	for (i = 0; i < a->n && i < b->n; i++) {
+		if (!eslt_str_eq(a->v[i].ct, b->v[i].ct) || !eslt_str_eq(a->v[i].reply, b->v[i].reply) ||
+			!eslt_str_eq(a->v[i].inner, b->v[i].inner) || a->v[i].body != b->v[i].body) {
+			return (long) i;
+		}
+	}
+	return a->n == b->n ? -1 : (long) i;
+}
+
+static inline void eslt_sum_print(const char *label, const eslt_sums_t *s, long i)
+{
+	if (i < 0 || (size_t) i >= s->n) {
+		fprintf(stderr, "    %s[%ld]: (none; %zu messages)\n", label, i, s->n);
+		return;
+	}
+	fprintf(stderr, "    %s[%ld]: ct=%s reply=%s inner=%s body=%ld\n", label, i, s->v[i].ct ? s->v[i].ct : "(null)",
+			s->v[i].reply ? s->v[i].reply : "(null)", s->v[i].inner ? s->v[i].inner : "(null)", s->v[i].body);
+}
+
+/* %XX decoding for the reference (values in the recordings are well formed). */
+static inline char *eslt_decode(const char *s, size_t n)
+{
+	char *d = malloc(n + 1), *w = d;
+	size_t i;
+
+	if (!d) {
+		abort();
+	}
+	for (i = 0; i < n; i++) {
+		if (s[i] == '%' && i + 2 < n) {
+			char hex[3] = { s[i + 1], s[i + 2], 0 };
+			*w++ = (char) strtol(hex, NULL, 16);
+			i += 2;
+		} else {
+			*w++ = s[i];
+		}
+	}
+	*w = '\0';
+	return d;
+}
+
+/* The value of the first "Name: " line in [p, p + n), as raw bytes (not decoded). */
+static inline const char *eslt_find_line(const char *p, size_t n, const char *name, size_t *vlen)
+{
+	size_t nl = strlen(name), i = 0;
+
+	while (i < n) {
+		const char *eol = memchr(p + i, '\n', n - i);
+		size_t ll = eol ? (size_t) (eol - (p + i)) : n - i;
+
+		if (ll > nl + 1 && !strncmp(p + i, name, nl) && p[i + nl] == ':' && p[i + nl + 1] == ' ') {
+			*vlen = ll - nl - 2;
+			return p + i + nl + 2;
+		}
+		i += ll + 1;
+	}
+	return NULL;
+}
+
+/* The reference split of a server stream. Independent of the parser on purpose: block up to
+ * the first "\n\n", Content-Length bytes of body, header values looked up by plain search. */
+static inline int eslt_ref_split(const char *data, size_t len, eslt_sums_t *out)
+{
+	size_t pos = 0;
+
+	while (pos < len) {
+		const char *e = memmem(data + pos, len - pos, "\n\n", 2);
+		size_t blen, vlen, blk_end;
+		const char *v;
+		char *ct = NULL, *reply = NULL, *inner = NULL;
+		long body = -1;
+
+		if (!e) {
+			return -1;
+		}
+		blen = (size_t) (e - (data + pos)) + 1;
+		blk_end = pos + blen + 1;
+		if ((v = eslt_find_line(data + pos, blen, "Content-Length", &vlen))) {
+			body = strtol(v, NULL, 10);
+		}
+		if ((v = eslt_find_line(data + pos, blen, "Content-Type", &vlen))) {
+			ct = eslt_dup_n(v, vlen);
+		}
+		if ((v = eslt_find_line(data + pos, blen, "Reply-Text", &vlen))) {
+			reply = eslt_decode(v, vlen);
+		}
+		if (body >= 0 && blk_end + (size_t) body > len) {
+			free(ct);
+			free(reply);
+			return -1;
+		}
+		if (ct && body > 0 && !strcmp(ct, "text/event-plain")) {
+			const char *b = data + blk_end;
+			const char *sep = memmem(b, (size_t) body, "\n\n", 2);
+			size_t hl = sep ? (size_t) (sep - b) + 1 : (size_t) body;
+			if ((v = eslt_find_line(b, hl, "Event-Name", &vlen))) {
+				inner = eslt_decode(v, vlen);
+			}
+		} else if (ct && body > 0 && !strcmp(ct, "text/event-json")) {
+			const char *b = data + blk_end;
+			const char *k = memmem(b, (size_t) body, "\"Event-Name\":\"", 14);
+			if (k) {
+				const char *q = memchr(k + 14, '"', (size_t) (b + body - (k + 14)));
+				if (q) {
+					inner = eslt_dup_n(k + 14, (size_t) (q - (k + 14)));
+				}
+			}
+		}
+		eslt_sums_add(out, ct, reply, inner, body);
+		free(ct);
+		free(reply);
+		free(inner);
+		pos = blk_end + (body > 0 ? (size_t) body : 0);
+	}
+	return 0;
+}
+
+/* The summary of a parsed message and its inner event. */
+static inline void eslt_sums_add_event(eslt_sums_t *s, esl_event_t *ev, esl_event_t *inner)
+{
+	eslt_sums_add(s, esl_event_get_header(ev, "Content-Type"), esl_event_get_header(ev, "Reply-Text"),
+				  inner ? esl_event_get_header(inner, "Event-Name") : NULL, ev->body ? (long) esl_wire_body_length(ev) : -1);
+}
+
+/* ---- event comparison -------------------------------------------------------------------- */
+
+/* 0 when equal; otherwise writes the first difference into why. */
+static inline int eslt_event_diff(esl_event_t *a, esl_event_t *b, char *why, size_t whylen)
+{
+	esl_event_header_t *x, *y;
+	size_t n = 0, la, lb;
+
+	if (!a || !b) {
+		snprintf(why, whylen, "missing event (%p, %p)", (void *) a, (void *) b);
+		return a != b;
+	}
+	if (a->event_id != b->event_id) {
+		snprintf(why, whylen, "event_id %d vs %d", (int) a->event_id, (int) b->event_id);
+		return 1;
+	}
+	for (x = a->headers, y = b->headers; x && y; x = x->next, y = y->next, n++) {
+		int i;
+		if (strcmp(x->name, y->name) || strcmp(x->value, y->value) || x->idx != y->idx) {
+			snprintf(why, whylen, "header %zu: [%s]=[%.60s] idx %d vs [%s]=[%.60s] idx %d", n, x->name, x->value, x->idx,
+					 y->name, y->value, y->idx);
+			return 1;
+		}
+		for (i = 0; i < x->idx; i++) {
+			if (strcmp(x->array[i], y->array[i])) {
+				snprintf(why, whylen, "header %zu (%s) element %d: [%.60s] vs [%.60s]", n, x->name, i, x->array[i], y->array[i]);
+				return 1;
+			}
+		}
+	}
+	if (x || y) {
+		snprintf(why, whylen, "header count differs after %zu (%s vs %s)", n, x ? x->name : "end", y ? y->name : "end");
+		return 1;
+	}
+	if (!a->body != !b->body) {
+		snprintf(why, whylen, "body present %d vs %d", !!a->body, !!b->body);
+		return 1;
+	}
+	if (a->body) {
+		la = esl_wire_body_length(a);
+		lb = esl_wire_body_length(b);
+		if (la != lb || memcmp(a->body, b->body, la)) {
+			snprintf(why, whylen, "body differs (%zu vs %zu bytes)", la, lb);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* ---- a peer on the far end of a socketpair ------------------------------------------------ */
+
+static const char ESLT_CONNECT_REPLY[] = "Content-Type: command/reply\nReply-Text: +OK\n\n";
+
+typedef struct {
+	int fd;                 /* the peer's end */
+	const char *data;       /* bytes to write after answering connect */
+	size_t len;
+	size_t chunk;           /* write size; 0 = everything at once; cycles 1..chunk when vary */
+	int vary;
+	int answer_connect;     /* read "connect\n\n" first and answer it */
+	const char *connect_reply; /* NULL: ESLT_CONNECT_REPLY; "" : write data as the reply */
+	int hold_open;          /* keep the socket open until the client side closes */
+	pthread_t thread;
+	int started;
+} eslt_peer_t;
+
+/* Reads until the byte sequence "\n\n" has been seen (or EOF). */
+static inline int eslt_read_block(int fd)
+{
+	char c, prev = 0;
+
+	for (;;) {
+		ssize_t n = read(fd, &c, 1);
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR) {
+				continue;
+			}
+			return -1;
+		}
+		if (c == '\n' && prev == '\n') {
+			return 0;
+		}
+		prev = c;
+	}
+}
+
+static inline int eslt_write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+		if (w < 0) {
+			if (errno == EINTR) {
+				continue;
+			}
+			return -1;
+		}
+		p += w;
+		n -= (size_t) w;
+	}
+	return 0;
+}
+
+static void *eslt_peer_main(void *arg)
+{
+	eslt_peer_t *p = arg;
+	size_t off = 0, step = 1;
+
+	if (p->answer_connect) {
+		if (eslt_read_block(p->fd)) {
+			goto out;
+		}
+		if (!p->connect_reply || *p->connect_reply) {
+			const char *r = p->connect_reply ? p->connect_reply : ESLT_CONNECT_REPLY;
+			if (eslt_write_all(p->fd, r, strlen(r))) {
+				goto out;
+			}
+		}
+	}
+	while (off < p->len) {
+		size_t n = p->len - off;
+		if (p->chunk) {
+			size_t want = p->vary ? step : p->chunk;
+			if (n > want) {
+				n = want;
+			}
+			step = step % p->chunk + 1;
+		}
+		if (eslt_write_all(p->fd, p->data + off, n)) {
+			goto out;
+		}
+		off += n;
+	}
+	if (p->hold_open) {
+		char buf[4096];
+		while (read(p->fd, buf, sizeof(buf)) > 0) {
+		}
+	}
+out:
+	shutdown(p->fd, SHUT_RDWR);
+	close(p->fd);
+	return NULL;
+}
+
+/* Attaches h to one end of a socketpair whose other end p drives. 0 on success. */
+static inline int eslt_attach(esl_handle_t *h, eslt_peer_t *p)
+{
+	int sv[2];
+
+	memset(h, 0, sizeof(*h));
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
+		return -1;
+	}
+	p->fd = sv[1];
+	p->answer_connect = 1;
+	if (pthread_create(&p->thread, NULL, eslt_peer_main, p)) {
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	p->started = 1;
+	if (esl_attach_handle(h, sv[0], NULL) != ESL_SUCCESS) {
+		return -1;
+	}
+	return 0;
+}
+
+static inline void eslt_peer_join(eslt_peer_t *p)
+{
+	if (p->started) {
+		pthread_join(p->thread, NULL);
+		p->started = 0;
+	}
+}
+
+#endif

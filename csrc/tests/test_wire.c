@@ -1,0 +1,628 @@
+/*
+ * test_wire.c: the wire parser on byte strings.
+ *
+ * Every recorded stream is parsed whole and in chunks of every size from 1 to 64 (through
+ * both input paths, feed and reserve/commit), and must give the same messages as an
+ * independent reference split. Events built by the parser's own plan are compared with
+ * events built through the event API. Then the framing edge cases and the header rules.
+ */
+#include "eslt.h"
+#include "eslt_wire.h"
+#include "esl_event_private.h"
+
+/* Feeds data in chunks (0 = all at once) and summarizes every message. Returns the number of
+ * messages, or -1 on a parser error (its text in err). */
+static long run_stream(const char *data, size_t len, size_t chunk, int via_reserve, eslt_sums_t *out, char *err, size_t errlen)
+{
+	esl_wire_t *w = esl_wire_create();
+	size_t off = 0;
+	long count = 0;
+	int done = 0;
+
+	err[0] = '\0';
+	if (!w) {
+		snprintf(err, errlen, "no memory");
+		return -1;
+	}
+	while (!done) {
+		size_t n = len - off;
+		esl_event_t *ev = NULL;
+		esl_wire_status_t st;
+
+		if (chunk && n > chunk) {
+			n = chunk;
+		}
+		if (via_reserve) {
+			size_t left = n;
+			while (left) {
+				size_t room, m;
+				char *p = esl_wire_reserve(w, &room);
+				if (!p) {
+					snprintf(err, errlen, "reserve failed");
+					esl_wire_destroy(&w);
+					return -1;
+				}
+				m = room < left ? room : left;
+				memcpy(p, data + off + (n - left), m);
+				esl_wire_commit(w, m);
+				left -= m;
+			}
+		} else if (n && esl_wire_feed(w, data + off, n)) {
+			snprintf(err, errlen, "feed failed");
+			esl_wire_destroy(&w);
+			return -1;
+		}
+		off += n;
+		done = off >= len;
+		while ((st = esl_wire_next(w, &ev)) == ESL_WIRE_MESSAGE) {
+			esl_event_t *inner = NULL;
+			esl_wire_decode_inner(w, ev, &inner);
+			eslt_sums_add_event(out, ev, inner);
+			esl_event_destroy(&inner);
+			esl_event_destroy(&ev);
+			count++;
+		}
+		if (st == ESL_WIRE_ERROR) {
+			snprintf(err, errlen, "%s", esl_wire_error(w));
+			esl_wire_destroy(&w);
+			return -1;
+		}
+	}
+	if (esl_wire_buffered(w)) {
+		snprintf(err, errlen, "bytes left over");
+		count = -1;
+	}
+	esl_wire_destroy(&w);
+	return count;
+}
+
+/* Parses data twice, once through the plan and once through the event API, and compares every
+ * outer and inner event field by field. Returns the number of differences. */
+static int differential(const char *name, const char *data, size_t len)
+{
+	esl_wire_t *a = esl_wire_create(), *b = esl_wire_create();
+	int diffs = 0;
+	long i = 0;
+
+	esl_wire_set_api_build(b, 1);
+	esl_wire_feed(a, data, len);
+	esl_wire_feed(b, data, len);
+	for (;; i++) {
+		esl_event_t *ea = NULL, *eb = NULL, *ia = NULL, *ib = NULL;
+		esl_wire_status_t sa = esl_wire_next(a, &ea), sb = esl_wire_next(b, &eb);
+		char why[300];
+
+		if (sa != sb) {
+			fprintf(stderr, "%s: message %ld: status %d vs %d\n", name, i, sa, sb);
+			diffs++;
+		}
+		if (sa != ESL_WIRE_MESSAGE || sb != ESL_WIRE_MESSAGE) {
+			esl_event_destroy(&ea);
+			esl_event_destroy(&eb);
+			break;
+		}
+		if (!(ea->flags & ESL_EF_ARENA) || !(eb->flags & ESL_EF_ARENA)) {
+			fprintf(stderr, "%s: message %ld: not a single-block event\n", name, i);
+			diffs++;
+		}
+		if (eslt_event_diff(ea, eb, why, sizeof(why))) {
+			fprintf(stderr, "%s: message %ld (outer): %s\n", name, i, why);
+			diffs++;
+		}
+		esl_wire_decode_inner(a, ea, &ia);
+		esl_wire_decode_inner(b, eb, &ib);
+		if ((ia || ib) && eslt_event_diff(ia, ib, why, sizeof(why))) {
+			fprintf(stderr, "%s: message %ld (inner): %s\n", name, i, why);
+			diffs++;
+		}
+		esl_event_destroy(&ia);
+		esl_event_destroy(&ib);
+		esl_event_destroy(&ea);
+		esl_event_destroy(&eb);
+	}
+	esl_wire_destroy(&a);
+	esl_wire_destroy(&b);
+	return diffs;
+}
+
+static void test_recordings(void)
+{
+	char **files = eslt_s2c_files();
+	size_t f;
+	int nfiles = 0;
+
+	CHECK(files != NULL);
+	for (f = 0; files && files[f]; f++) {
+		size_t len, chunk;
+		char *data = eslt_read_file(files[f], &len), err[300];
+		eslt_sums_t ref = { 0 }, whole = { 0 };
+		long n, d;
+		int bad_chunks = 0;
+
+		nfiles++;
+		CHECK(data != NULL);
+		if (!data) {
+			continue;
+		}
+		CHECK_INT(eslt_ref_split(data, len, &ref), 0);
+		n = run_stream(data, len, 0, 0, &whole, err, sizeof(err));
+		if (n < 0) {
+			fprintf(stderr, "%s: %s\n", files[f], err);
+		}
+		CHECK_INT(n, (long) ref.n);
+		if ((d = eslt_sums_diff(&ref, &whole)) >= 0) {
+			fprintf(stderr, "%s: whole stream differs from the reference at message %ld\n", files[f], d);
+			eslt_sum_print("ref", &ref, d);
+			eslt_sum_print("got", &whole, d);
+		}
+		CHECK(d < 0);
+		for (chunk = 1; chunk <= 64; chunk++) {
+			eslt_sums_t got = { 0 };
+			n = run_stream(data, len, chunk, (int) (chunk & 1), &got, err, sizeof(err));
+			if (n < 0 || eslt_sums_diff(&ref, &got) >= 0) {
+				if (!bad_chunks++) {
+					fprintf(stderr, "%s: chunk size %zu differs (%s)\n", files[f], chunk, err);
+				}
+			}
+			eslt_sums_free(&got);
+		}
+		CHECK_INT(bad_chunks, 0);
+		CHECK_INT(differential(files[f], data, len), 0);
+		eslt_sums_free(&ref);
+		eslt_sums_free(&whole);
+		free(data);
+	}
+	CHECK(nfiles >= 15);
+	eslt_free_list(files);
+}
+
+/* A small stream that exercises both terminators, an empty message, CR in values and a body;
+ * split into two and three chunks at every position. */
+static void test_terminator_splits(void)
+{
+	static const char stream[] =
+		"Content-Type: one\n\n"
+		"Content-Type: two\nContent-Length: 3\n\nabc"
+		"Content-Type: three\n\r\n"
+		"\n\n"
+		"Content-Type: five\r\n\r\n"
+		"Content-Type: six\nContent-Length: 0\n\n";
+	size_t len = sizeof(stream) - 1, i, j;
+	eslt_sums_t want = { 0 };
+	int bad2 = 0, bad3 = 0;
+
+	eslt_sums_add(&want, "one", NULL, NULL, -1);
+	eslt_sums_add(&want, "two", NULL, NULL, 3);
+	eslt_sums_add(&want, "three", NULL, NULL, -1);
+	eslt_sums_add(&want, NULL, NULL, NULL, -1);
+	eslt_sums_add(&want, "five\r", NULL, NULL, -1);
+	eslt_sums_add(&want, "six", NULL, NULL, 0);
+
+	for (i = 0; i <= len; i++) {
+		for (j = i; j <= len; j++) {
+			esl_wire_t *w = esl_wire_create();
+			eslt_sums_t got = { 0 };
+			esl_event_t *ev;
+			size_t cuts[4] = { 0, i, j, len }, k;
+
+			for (k = 0; k < 3; k++) {
+				esl_wire_feed(w, stream + cuts[k], cuts[k + 1] - cuts[k]);
+				while (esl_wire_next(w, &ev) == ESL_WIRE_MESSAGE) {
+					eslt_sums_add_event(&got, ev, NULL);
+					esl_event_destroy(&ev);
+				}
+			}
+			if (eslt_sums_diff(&want, &got) >= 0 || esl_wire_buffered(w)) {
+				if (i == j || j == len) {
+					bad2++;
+				} else {
+					bad3++;
+				}
+				if (bad2 + bad3 == 1) {
+					long d = eslt_sums_diff(&want, &got);
+					fprintf(stderr, "split at %zu/%zu differs at %ld\n", i, j, d);
+					eslt_sum_print("want", &want, d);
+					eslt_sum_print("got ", &got, d);
+				}
+			}
+			eslt_sums_free(&got);
+			esl_wire_destroy(&w);
+		}
+	}
+	CHECK_INT(bad2, 0);
+	CHECK_INT(bad3, 0);
+	eslt_sums_free(&want);
+
+	/* the terminator bytes arriving one at a time around every kind of line end */
+	{
+		static const char *pieces[] = { "A: 1\n", "\n" };
+		esl_wire_t *w = esl_wire_create();
+		esl_event_t *ev = NULL;
+		CHECK_INT(esl_wire_feed(w, pieces[0], strlen(pieces[0])), 0);
+		CHECK_INT(esl_wire_next(w, &ev), ESL_WIRE_MORE);
+		CHECK_INT(esl_wire_feed(w, "\r", 1), 0);
+		CHECK_INT(esl_wire_next(w, &ev), ESL_WIRE_MORE);
+		CHECK_INT(esl_wire_feed(w, "\r", 1), 0);
+		CHECK_INT(esl_wire_next(w, &ev), ESL_WIRE_MORE);
+		CHECK_INT(esl_wire_feed(w, pieces[1], 1), 0);
+		CHECK_INT(esl_wire_next(w, &ev), ESL_WIRE_MORE); /* "\n\r\r\n" is no terminator */
+		CHECK_INT(esl_wire_feed(w, "\n", 1), 0);
+		CHECK_INT(esl_wire_next(w, &ev), ESL_WIRE_MESSAGE);
+		CHECK_STR(esl_event_get_header(ev, "A"), "1");
+		esl_event_destroy(&ev);
+		esl_wire_destroy(&w);
+	}
+}
+
+/* Parses one complete message. */
+static esl_event_t *parse1(const char *s, size_t len, int api)
+{
+	esl_wire_t *w = esl_wire_create();
+	esl_event_t *ev = NULL;
+
+	esl_wire_set_api_build(w, api);
+	esl_wire_feed(w, s, len);
+	if (esl_wire_next(w, &ev) != ESL_WIRE_MESSAGE) {
+		ev = NULL;
+	}
+	esl_wire_destroy(&w);
+	return ev;
+}
+
+#define PARSE(lit) parse1(lit, sizeof(lit) - 1, 0)
+
+static int header_count(esl_event_t *ev)
+{
+	int n = 0;
+	esl_event_header_t *h;
+	for (h = ev ? ev->headers : NULL; h; h = h->next) {
+		n++;
+	}
+	return n;
+}
+
+static void test_outer_rules(void)
+{
+	esl_event_t *ev;
+	esl_event_header_t *h;
+
+	/* Q8: every outer message starts with Event-Name: SOCKET_DATA */
+	ev = PARSE("Event-Name: CHANNEL_DATA\nContent-Type: command/reply\nReply-Text: %2BOK%0A\n\n");
+	CHECK(ev != NULL);
+	if (ev) {
+		CHECK_INT(ev->event_id, ESL_EVENT_SOCKET_DATA);
+		CHECK_STR(ev->headers->name, "Event-Name");
+		CHECK_STR(ev->headers->value, "SOCKET_DATA");
+		CHECK_STR(ev->headers->next->value, "CHANNEL_DATA");
+		CHECK_STR(esl_event_get_header(ev, "Event-Name"), "SOCKET_DATA");
+		CHECK_STR(esl_event_get_header(ev, "reply-text"), "+OK\n");
+		CHECK(ev->body == NULL);
+		CHECK(ev->flags & ESL_EF_ARENA);
+		CHECK(ev->last_header && !ev->last_header->next);
+		CHECK_STR(ev->last_header->name, "Reply-Text");
+		/* the stored hash is the event code's: lookups through the public API find it */
+		CHECK(esl_event_get_header_ptr(ev, "CONTENT-TYPE") != NULL);
+		esl_event_destroy(&ev);
+	}
+
+	/* Q5: a CR before LF stays in the value; spaces and tabs after the colon are skipped */
+	ev = PARSE("A: b\r\nB:\t \tc\nC:d\n\n");
+	CHECK_STR(esl_event_get_header(ev, "A"), "b\r");
+	CHECK_STR(esl_event_get_header(ev, "B"), "c");
+	CHECK_STR(esl_event_get_header(ev, "C"), "d");
+	esl_event_destroy(&ev);
+
+	/* 16.1b: a line without ':' is skipped on its own; a Content-Length after it counts */
+	ev = PARSE("Content-Type: x\nno colon here\nContent-Length: 2\n\nhi");
+	CHECK(ev != NULL);
+	if (ev) {
+		CHECK_STR(ev->body, "hi");
+		CHECK_INT(header_count(ev), 3);
+		esl_event_destroy(&ev);
+	}
+
+	/* URL decoding: only two hex digits make an escape; %00 stays so nothing is cut */
+	ev = PARSE("A: %41%42%zz%4\nB: x%00y\nC: 100%\nD: %2\nE: %e2%82%ac\n\n");
+	CHECK_STR(esl_event_get_header(ev, "A"), "AB%zz%4");
+	CHECK_STR(esl_event_get_header(ev, "B"), "x%00y");
+	CHECK_STR(esl_event_get_header(ev, "C"), "100%");
+	CHECK_STR(esl_event_get_header(ev, "D"), "%2");
+	CHECK_STR(esl_event_get_header(ev, "E"), "\xe2\x82\xac");
+	esl_event_destroy(&ev);
+
+	/* arrays */
+	ev = PARSE("X: ARRAY::a|:b|:c\nY: ARRAY::\nZ: ARRAY::q\nM: 1\nM: ARRAY::2|:3\nE: ARRAY::|:|:z\n\n");
+	CHECK(ev != NULL);
+	h = esl_event_get_header_ptr(ev, "X");
+	CHECK(h && h->idx == 3);
+	if (h && h->idx == 3) {
+		CHECK_STR(h->value, "ARRAY::a|:b|:c");
+		CHECK_STR(h->array[0], "a");
+		CHECK_STR(h->array[2], "c");
+	}
+	CHECK(esl_event_get_header_ptr(ev, "Y") == NULL);
+	h = esl_event_get_header_ptr(ev, "Z");
+	CHECK(h && h->idx == 1 && !strcmp(h->value, "q") && !strcmp(h->array[0], "q"));
+	h = esl_event_get_header_ptr(ev, "M");
+	CHECK(h && h->idx == 3);
+	CHECK_STR(esl_event_get_header(ev, "M"), "ARRAY::1|:2|:3");
+	/* empty first pieces create nothing; the header starts with the first non-empty one */
+	h = esl_event_get_header_ptr(ev, "E");
+	CHECK(h && h->idx == 1);
+	CHECK_STR(esl_event_get_header(ev, "E"), "z");
+	esl_event_destroy(&ev);
+
+	/* Q19: ARRAY:: anywhere; the first 7 characters of the whole value are dropped */
+	ev = PARSE("P: pre ARRAY::a|:b\nN: ARRAY::ARRAY::ARRAY::x\nQ: ARRAY::ARRAY::\n\n");
+	CHECK_STR(esl_event_get_header(ev, "P"), "ARRAY::AY::a|:b");
+	CHECK_STR(esl_event_get_header(ev, "N"), "x");
+	CHECK(esl_event_get_header_ptr(ev, "Q") == NULL);
+	esl_event_destroy(&ev);
+
+	/* an empty value deletes the headers of that name (User-Data in log/data) */
+	ev = PARSE("A: 1\nB: 2\nA: 3\nA: \nUser-Data: \n\n");
+	CHECK(esl_event_get_header_ptr(ev, "A") == NULL);
+	CHECK(esl_event_get_header_ptr(ev, "User-Data") == NULL);
+	CHECK_STR(esl_event_get_header(ev, "B"), "2");
+	CHECK_INT(header_count(ev), 2);
+	esl_event_destroy(&ev);
+
+	/* names with their own rules go through the event code */
+	ev = PARSE("_body: hello\nv[2]: x\n\n");
+	CHECK(ev != NULL);
+	if (ev) {
+		CHECK(ev->flags & ESL_EF_ARENA);
+		CHECK_STR(ev->body, "hello");
+		CHECK_STR(esl_event_get_header(ev, "_body"), "hello");
+		h = esl_event_get_header_ptr(ev, "v");
+		CHECK(h && h->idx == 3);
+		CHECK_STR(esl_event_get_header_idx(ev, "v", 2), "x");
+		esl_event_destroy(&ev);
+	}
+
+	/* Content-Length 0: an empty body, not none */
+	ev = PARSE("Content-Type: a\nContent-Length: 0\n\n");
+	CHECK(ev && ev->body && ev->body[0] == '\0' && esl_wire_body_length(ev) == 0);
+	esl_event_destroy(&ev);
+
+	/* equal duplicates are fine, leading zeros included */
+	ev = PARSE("Content-Length: 3\nContent-Length: 003\n\nabc");
+	CHECK(ev && ev->body && !strcmp(ev->body, "abc"));
+	esl_event_destroy(&ev);
+
+	/* a body with NUL bytes is delivered whole */
+	{
+		static const char msg[] = "Content-Type: x\nContent-Length: 5\n\na\0b\0c";
+		ev = parse1(msg, sizeof(msg) - 1, 0);
+		CHECK(ev && ev->body && esl_wire_body_length(ev) == 5 && !memcmp(ev->body, "a\0b\0c", 6));
+		esl_event_destroy(&ev);
+	}
+}
+
+static void test_inner_rules(void)
+{
+	esl_event_t *ev = NULL;
+	esl_event_header_t *h;
+	static const char plain[] = "Event-Name: CHANNEL_CREATE\nA: %41\nT:\tv\nS:   s\nX: ARRAY::1|:2\nno colon\n"
+								"Content-Length: 3\n\nhello\n\nworld";
+
+	CHECK_INT(esl_wire_parse_plain(NULL, plain, sizeof(plain) - 1, &ev), ESL_SUCCESS);
+	CHECK(ev != NULL);
+	if (ev) {
+		CHECK_INT(ev->event_id, ESL_EVENT_CHANNEL_CREATE);
+		CHECK(ev->flags & ESL_EF_ARENA);
+		CHECK_STR(esl_event_get_header(ev, "A"), "A");
+		CHECK_STR(esl_event_get_header(ev, "T"), "\tv"); /* only spaces are skipped */
+		CHECK_STR(esl_event_get_header(ev, "S"), "s");
+		h = esl_event_get_header_ptr(ev, "X");
+		CHECK(h && h->idx == 2);
+		/* Q6: everything after the empty line, not Content-Length bytes */
+		CHECK_STR(ev->body, "hello\n\nworld");
+		CHECK_INT(esl_wire_body_length(ev), 12);
+		esl_event_destroy(&ev);
+	}
+
+	/* no Content-Length: no body even though bytes follow the empty line */
+	CHECK_INT(esl_wire_parse_plain(NULL, "Event-Name: API\n\nrest", 21, &ev), ESL_SUCCESS);
+	CHECK(ev && ev->body == NULL && ev->event_id == ESL_EVENT_API);
+	esl_event_destroy(&ev);
+
+	/* Q7: an unknown name keeps CUSTOM; a second Event-Name replaces the first */
+	CHECK_INT(esl_wire_parse_plain(NULL, "Event-Name: CERT_RELOAD\n\n", 25, &ev), ESL_SUCCESS);
+	CHECK(ev && ev->event_id == ESL_EVENT_CUSTOM);
+	esl_event_destroy(&ev);
+	CHECK_INT(esl_wire_parse_plain(NULL, "Event-Name: CUSTOM\nX: 1\nEvent-Name: HEARTBEAT\n", 46, &ev), ESL_SUCCESS);
+	CHECK(ev && ev->event_id == ESL_EVENT_HEARTBEAT && header_count(ev) == 2);
+	CHECK_STR(esl_event_get_header(ev, "Event-Name"), "HEARTBEAT");
+	esl_event_destroy(&ev);
+
+	/* the header section may end without an empty line, or be empty */
+	CHECK_INT(esl_wire_parse_plain(NULL, "A: 1\nB: 2", 9, &ev), ESL_SUCCESS);
+	CHECK(ev && header_count(ev) == 2 && !ev->body);
+	CHECK_STR(esl_event_get_header(ev, "B"), "2");
+	esl_event_destroy(&ev);
+	CHECK_INT(esl_wire_parse_plain(NULL, "\nContent-Length: 1\n\nx", 21, &ev), ESL_SUCCESS);
+	CHECK(ev && header_count(ev) == 0 && !ev->body);
+	esl_event_destroy(&ev);
+	CHECK_INT(esl_wire_parse_plain(NULL, "", 0, &ev), ESL_SUCCESS);
+	CHECK(ev && header_count(ev) == 0);
+	esl_event_destroy(&ev);
+
+	/* NUL in the header section: not decodable; NUL in the body: kept */
+	CHECK_INT(esl_wire_parse_plain(NULL, "A: 1\0\nB: 2\n\n", 12, &ev), ESL_FAIL);
+	CHECK(ev == NULL);
+	CHECK_INT(esl_wire_parse_plain(NULL, "Content-Length: 3\n\na\0b", 22, &ev), ESL_SUCCESS);
+	CHECK(ev && ev->body && esl_wire_body_length(ev) == 3 && !memcmp(ev->body, "a\0b", 4));
+	esl_event_destroy(&ev);
+
+	/* decode_inner dispatches on Content-Type */
+	{
+		static const char msg_plain[] = "Content-Length: 27\nContent-Type: text/event-plain\n\nEvent-Name: HEARTBEAT\nA: b\n";
+		static const char msg_json[] = "Content-Length: 38\nContent-Type: text/event-json\n\n{\"Event-Name\":\"HEARTBEAT\",\"A\":\"b\"}    ";
+		static const char msg_xml[] = "Content-Length: 8\nContent-Type: text/event-xml\n\n<event/>";
+		static const char msg_badjson[] = "Content-Length: 3\nContent-Type: text/event-json\n\n{\0}";
+		esl_event_t *o, *in = NULL;
+
+		o = parse1(msg_plain, sizeof(msg_plain) - 1, 0);
+		CHECK_INT(esl_wire_decode_inner(NULL, o, &in), ESL_SUCCESS);
+		CHECK(in && in->event_id == ESL_EVENT_HEARTBEAT);
+		CHECK_STR(esl_event_get_header(in, "A"), "b");
+		esl_event_destroy(&in);
+		esl_event_destroy(&o);
+
+		o = parse1(msg_json, sizeof(msg_json) - 1, 0);
+		CHECK_INT(esl_wire_decode_inner(NULL, o, &in), ESL_SUCCESS);
+		CHECK(in && in->event_id == ESL_EVENT_HEARTBEAT);
+		CHECK_STR(esl_event_get_header(in, "A"), "b");
+		esl_event_destroy(&in);
+		esl_event_destroy(&o);
+
+		o = parse1(msg_xml, sizeof(msg_xml) - 1, 0);
+		CHECK_INT(esl_wire_decode_inner(NULL, o, &in), ESL_SUCCESS);
+		CHECK(in == NULL && o && !strcmp(o->body, "<event/>"));
+		esl_event_destroy(&o);
+
+		o = parse1(msg_badjson, sizeof(msg_badjson) - 1, 0);
+		CHECK(o != NULL);
+		CHECK_INT(esl_wire_decode_inner(NULL, o, &in), ESL_SUCCESS);
+		CHECK(in == NULL);
+		esl_event_destroy(&o);
+	}
+}
+
+/* Parser events must behave like any other event under the event API. */
+static void test_arena_interop(void)
+{
+	static const char msg[] = "Content-Type: x\nA: 1\nX: ARRAY::a|:b\nS: ARRAY::s\nContent-Length: 4\n\nbody";
+	esl_event_t *ev = parse1(msg, sizeof(msg) - 1, 0), *dup = NULL;
+	char *txt = NULL;
+
+	CHECK(ev != NULL);
+	if (!ev) {
+		return;
+	}
+	CHECK_INT(esl_event_add_header_string(ev, ESL_STACK_PUSH, "X", "c"), ESL_SUCCESS);
+	CHECK_STR(esl_event_get_header(ev, "X"), "ARRAY::a|:b|:c");
+	CHECK_INT(esl_event_add_header_string(ev, ESL_STACK_PUSH, "S", "t"), ESL_SUCCESS);
+	CHECK_STR(esl_event_get_header(ev, "S"), "ARRAY::s|:t");
+	CHECK_INT(esl_event_add_header_string(ev, ESL_STACK_TOP, "A", "2"), ESL_SUCCESS);
+	CHECK_STR(esl_event_get_header(ev, "A"), "2");
+	CHECK_INT(esl_event_add_header_string(ev, ESL_STACK_BOTTOM, "New", "n"), ESL_SUCCESS);
+	esl_event_del_header(ev, "Content-Type");
+	CHECK(esl_event_get_header(ev, "Content-Type") == NULL);
+	CHECK_INT(esl_event_dup(&dup, ev), ESL_SUCCESS);
+	CHECK(dup && !(dup->flags & ESL_EF_ARENA));
+	CHECK_STR(esl_event_get_header(dup, "X"), "ARRAY::a|:b|:c");
+	CHECK_INT(esl_event_serialize(ev, &txt, ESL_FALSE), ESL_SUCCESS);
+	CHECK(txt && strstr(txt, "New: n\n"));
+	free(txt);
+	CHECK_INT(esl_event_set_body(ev, "other"), ESL_SUCCESS);
+	CHECK_STR(ev->body, "other");
+	CHECK_INT(esl_wire_body_length(ev), 5);
+	esl_event_destroy(&dup);
+	esl_event_destroy(&ev);
+	CHECK(ev == NULL);
+}
+
+static void test_limits_and_errors(void)
+{
+	esl_wire_t *w = esl_wire_create();
+	esl_event_t *ev = NULL;
+	size_t hb = 0, mb = 0;
+	char big[300];
+
+	esl_wire_set_limits(w, 64, 10);
+	esl_wire_get_limits(w, &hb, &mb);
+	CHECK(hb == 64 && mb == 10);
+
+	/* exactly at the limits is fine */
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "Content-Length: 10\nX: ", 22);
+	big[62] = '\n';
+	big[63] = '\n';
+	memcpy(big + 64, "0123456789", 10);
+	esl_wire_feed(w, big, 74);
+	CHECK_INT(esl_wire_next(w, &ev), ESL_WIRE_MESSAGE);
+	CHECK(ev && esl_wire_body_length(ev) == 10);
+	esl_event_destroy(&ev);
+
+	/* a block at the limit without a terminator yet can only grow past it */
+	memset(big, 'b', 64);
+	esl_wire_feed(w, big, 64);
+	CHECK_INT(esl_wire_next(w, &ev), ESL_WIRE_ERROR);
+	CHECK(strstr(esl_wire_error(w), "header block") != NULL);
+	/* errors are sticky until a reset */
+	CHECK_INT(esl_wire_next(w, &ev), ESL_WIRE_ERROR);
+	CHECK_INT(esl_wire_feed(w, "x", 1), -1);
+	esl_wire_reset(w);
+	CHECK_STR(esl_wire_error(w), "");
+	CHECK_INT(esl_wire_feed(w, "Content-Length: 11\n\n", 20), 0);
+	CHECK_INT(esl_wire_next(w, &ev), ESL_WIRE_ERROR);
+	CHECK(strstr(esl_wire_error(w), "exceeds the limit of 10") != NULL);
+	esl_wire_destroy(&w);
+	esl_wire_destroy(&w); /* a second destroy of the NULLed pointer is harmless */
+}
+
+/* A large body goes straight into the event when nothing else is buffered. */
+static void test_large_body_in_place(void)
+{
+	esl_wire_t *w = esl_wire_create();
+	const size_t blen = 3 * 1024 * 1024 + 7;
+	char hdr[64], *p;
+	size_t room, got = 0;
+	esl_event_t *ev = NULL;
+	int direct = 0, ok = 1;
+
+	snprintf(hdr, sizeof(hdr), "Content-Length: %zu\n\n", blen);
+	esl_wire_feed(w, hdr, strlen(hdr));
+	CHECK_INT(esl_wire_next(w, &ev), ESL_WIRE_MORE);
+	CHECK(esl_wire_buffered(w));
+	while (got < blen) {
+		size_t n, i;
+		p = esl_wire_reserve(w, &room);
+		if (!p) {
+			ok = 0;
+			break;
+		}
+		if (room <= blen - got && room == blen - got) {
+			direct++;
+		}
+		n = room < 50000 ? room : 50000;
+		if (n > blen - got) {
+			n = blen - got;
+		}
+		for (i = 0; i < n; i++) {
+			p[i] = (char) ((got + i) * 7);
+		}
+		esl_wire_commit(w, n);
+		got += n;
+		if (esl_wire_next(w, &ev) == ESL_WIRE_MESSAGE) {
+			break;
+		}
+	}
+	CHECK(ok);
+	CHECK(direct > 0);
+	CHECK(ev && esl_wire_body_length(ev) == blen);
+	if (ev) {
+		size_t i, bad = 0;
+		for (i = 0; i < blen; i++) {
+			bad += ev->body[i] != (char) (i * 7);
+		}
+		CHECK_INT(bad, 0);
+	}
+	CHECK(!esl_wire_buffered(w));
+	esl_event_destroy(&ev);
+	esl_wire_destroy(&w);
+}
+
+int main(void)
+{
+	test_recordings();
+	test_terminator_splits();
+	test_outer_rules();
+	test_inner_rules();
+	test_arena_interop();
+	test_limits_and_errors();
+	test_large_body_in_place();
+	return ESLT_DONE();
+}

@@ -1,0 +1,95 @@
+// Package esl drives FreeSWITCH through its Event Socket (mod_event_socket), on top of a
+// C libesl linked with cgo.
+//
+// It has two layers over one connection type:
+//
+//   - The twins mirror the SWIG ESL bindings (ESLconnection, ESLevent) one to one, so code
+//     and habits from the Perl, Python, Ruby or Java bindings carry over: NewConnection,
+//     Api, Bgapi, SendRecv, Send, RecvEvent, RecvEventTimed, Execute, Events, Filter,
+//     SendEvent, SendMSG, GetInfo, Disconnect; NewEvent, GetHeader, AddHeader, Serialize.
+//     Like their originals they return nil or a status on failure; Err tells why.
+//   - The idiomatic layer: Dial with options, methods taking a context and returning
+//     errors (SendRecvContext, ApiContext, ExecuteContext, RecvEventContext), an iterator
+//     over events (EventStream) and background jobs that cannot miss their result
+//     (BackgroundJob).
+//
+// # Link modes
+//
+// By default the package compiles this repository's C implementation of libesl (csrc/).
+// With the build tag libesl it links an original libesl instead; point cgo at it:
+//
+//	CGO_CFLAGS="-I<libesl>/include" CGO_LDFLAGS="<libesl>/lib/libesl.a -lpthread -lm" go build -tags libesl
+//
+// The Go code is the same in both modes; features only csrc has (WithLimits) report
+// ErrUnsupported there. Without cgo the package compiles, events work, and every
+// Connection constructor fails with ErrNoCgo.
+//
+// # Events are Go values
+//
+// A received message is copied out of C in one piece as soon as it arrives, and the C
+// event is freed at once: an Event holds no C memory, needs no Close and no finalizer,
+// and C memory does not pile up however many events a program drops on the floor. All
+// names, values and the body of a received event share one Go string.
+//
+// For events (text/event-plain and text/event-json) RecvEvent returns the event itself
+// (type CHANNEL_CREATE, ...); for everything else (replies, log/data, text/event-xml
+// whose XML is the body, disconnect notices) it returns the message, whose type is
+// SOCKET_DATA, as the SWIG bindings do.
+//
+// # Connections and memory
+//
+// Each Connection owns an esl_handle_t in C memory (calloc). It is freed only after
+// esl_disconnect returned, and esl_disconnect runs only after the reader goroutine exited.
+// Close (or Disconnect) is idempotent and may be called at any time from any goroutine;
+// every method of a closed Connection returns nil or an error, never crashes. A
+// Connection dropped without Close is closed by a cleanup when the garbage collector finds
+// it; that is a safety net, not a way of working. With ESL_LEAKCHECK=1 in the environment
+// such a leak is reported with the stack that created the connection (ESL_LEAKCHECK=panic
+// makes it fatal, for tests).
+//
+// # Concurrency
+//
+// A Connection is safe for concurrent use. The contract:
+//
+//   - One reader goroutine per connection owns the receive side. It sits in a blocking
+//     esl_recv_event in C (one cgo call per message) and is woken on close by
+//     shutdown(2) of the socket. Nothing else receives, so RecvEvent never blocks Api and
+//     Api never blocks behind the next event, unlike the handle lock of libesl.
+//   - Writers take a write lock, put an entry on a FIFO of pending requests and write the
+//     whole command, under that one lock. FreeSWITCH answers commands in order, so the
+//     reader hands each command/reply or api/response to the entry at the head of the
+//     FIFO: the goroutine waiting in SendRecv, Api, Execute and friends, or, for a plain
+//     Send, the event queue (after Send the reply is read with RecvEvent, as in SWIG).
+//   - A caller whose context ends stops waiting; its reply is dropped in order when it
+//     arrives, so every later reply still reaches its own caller.
+//   - Everything else goes to an unbounded event queue that RecvEvent, RecvEventTimed,
+//     RecvEventContext and EventStream drain; each event is handed out exactly once, to
+//     one consumer. Stats reports the queue depth and totals. A program that subscribes
+//     to events must read them, or the queue grows.
+//   - Disconnect notices are events: a linger notice (Content-Disposition: linger) and the
+//     reader keeps going; after a goodbye notice the server closes the socket, the queue
+//     ends and RecvEventContext returns ErrDisconnected (RecvEvent a SERVER_DISCONNECTED
+//     event).
+//   - BACKGROUND_JOB events whose Job-UUID belongs to a Job of BackgroundJob go to that
+//     Job, not to the queue.
+//
+// # Commands and framing
+//
+// Commands are built in Go and written whole with one write under the write lock, in
+// both link modes. A CR, LF or NUL inside an argument would end the command early on the
+// wire and put every later reply out of step; both layers refuse such arguments with
+// ErrBadArgument (the twins return nil and record the error for Err). Raw commands given
+// to Send and SendRecv may span several lines; a body after the blank line needs a
+// matching Content-Length header.
+//
+// Differences from the SWIG bindings, all deliberate: Api sends no trailing space when
+// there is no argument (quirk Q31); SendEvent returns the server's reply rather than
+// stale data (Q26); NewEvent("json", bad) returns nil instead of crashing (Q17); a reply
+// that arrives after its caller gave up is dropped rather than handed to the next caller
+// (Q15); RecvEvent hands out the goodbye notice before SERVER_DISCONNECTED.
+//
+// # Logging
+//
+// SetLogLevel is the twin of eslSetLogLevel. Lines of the C library and of this package
+// go to log/slog (SetLogger chooses the logger); nothing is logged until SetLogLevel.
+package esl
