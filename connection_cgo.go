@@ -74,7 +74,7 @@ func connectError(text string) error {
 	case strings.Contains(text, "timed out"):
 		return newError("connect", text, ErrTimeout)
 	case text == "":
-		return newError("connect", "login failed (the library gave no reason)", ErrConnect)
+		return newError("connect", noReason, ErrConnect)
 	}
 	return newError("connect", text, ErrConnect)
 }

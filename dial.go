@@ -2,6 +2,7 @@ package esl
 
 import (
 	"context"
+	"errors"
 	"net"
 	"strconv"
 	"time"
@@ -124,8 +125,16 @@ func Dial(ctx context.Context, addr string, opts ...DialOption) (*Connection, er
 
 // connect logs in and starts the reader.
 func connect(host string, port int, user, password string, timeout time.Duration, maxHeader, maxBody int) (*Connection, error) {
+	start := time.Now()
 	h, fd, err := connectHandle(host, port, user, password, timeout, maxHeader, maxBody)
 	if err != nil {
+		var e *Error
+		if timeout > 0 && errors.As(err, &e) && e.Err == ErrConnect && e.Text == noReason &&
+			time.Since(start) >= timeout*9/10 {
+			// The original libesl gives no reason (quirk Q9); a failure that took the
+			// whole timeout was one.
+			return nil, newError("connect", "no answer within "+timeout.String(), ErrTimeout)
+		}
 		return nil, err
 	}
 	s := newConnState()
@@ -148,12 +157,16 @@ func NewConnectionUser(host string, port int, user, password string) *Connection
 }
 
 func newConnection(host string, port int, user, password string) *Connection {
+	var err error
 	for _, a := range []string{host, user, password} {
-		if err := checkArg("connect", "login argument", a); err != nil {
-			return failed(err)
+		if err = checkArg("connect", "login argument", a); err != nil {
+			break
 		}
 	}
-	c, err := connect(host, port, user, password, 0, 0, 0)
+	var c *Connection
+	if err == nil {
+		c, err = connect(host, port, user, password, 0, 0, 0)
+	}
 	if err != nil {
 		logGo(LogLevelError, err.Error())
 		return failed(err)

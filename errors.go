@@ -62,3 +62,6 @@ func (e *Error) Is(target error) bool {
 }
 
 func newError(op, text string, err error) *Error { return &Error{Op: op, Text: text, Err: err} }
+
+// noReason is the text of a failed login when the library gives no reason.
+const noReason = "login failed (the library gave no reason)"

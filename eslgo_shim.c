@@ -420,3 +420,8 @@ int eslgo_pack_one(eslgo_conn_t *c, esl_event_t *e)
 	c->nev = 1;
 	return 0;
 }
+
+void eslgo_log_test(int level, const char *text)
+{
+	esl_log(ESL_PRE, level, "test line %d: %s\n", 42, text);
+}

@@ -84,6 +84,8 @@ int eslgo_event_del(esl_event_t *e, const char *name);
 char *eslgo_event_serialize(esl_event_t *e, int json);
 void eslgo_event_free(esl_event_t *e);
 esl_event_t *eslgo_event_json(const char *text);
+/* Logs one line through the library's current logger (test helper for the bridge). */
+void eslgo_log_test(int level, const char *text);
 /* Packs e into c's tables (test helper for the unpacking code). */
 int eslgo_pack_one(eslgo_conn_t *c, esl_event_t *e);
 

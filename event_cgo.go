@@ -82,3 +82,6 @@ func (e *cEvent) free() { C.eslgo_event_free(e.p); e.p = nil }
 
 // cEventName is esl_event_name.
 func cEventName(id int) string { return C.GoString(C.esl_event_name(C.esl_event_types_t(id))) }
+
+// cLog writes one line through libesl's global logger, as library code does.
+func cLog(level int, text string) { C.eslgo_log_test(C.int(level), cString(text)) }

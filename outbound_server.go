@@ -488,7 +488,7 @@ func (srv *OutboundServer) shutdown(ctx context.Context, force bool) error {
 		// any thread accepted just before the stop, which is refused.
 		C.eslgo_listener_wait_idle(lst, 0)
 	}
-	// srv.waitThreads()
+	srv.waitThreads()
 
 	srv.mu.Lock()
 	if srv.lst != nil {

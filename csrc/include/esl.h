@@ -261,7 +261,11 @@ ESL_DECLARE(esl_status_t) esl_connect_timeout(esl_handle_t *handle, const char *
 ESL_DECLARE(esl_status_t) esl_disconnect(esl_handle_t *handle);
 ESL_DECLARE(esl_status_t) esl_send(esl_handle_t *handle, const char *cmd);
 ESL_DECLARE(esl_status_t) esl_recv_event(esl_handle_t *handle, int check_q, esl_event_t **save_event);
+/* ms bounds the whole call, also once a message has started to arrive: when the deadline passes
+ * mid-message, ESL_BREAK is returned and the bytes already received are kept for the next call. */
 ESL_DECLARE(esl_status_t) esl_recv_event_timed(esl_handle_t *handle, uint32_t ms, int check_q, esl_event_t **save_event);
+/* ms bounds the whole wait for the reply. After ESL_BREAK the late reply is dropped when it
+ * arrives, so later replies still answer their own commands. */
 ESL_DECLARE(esl_status_t) esl_send_recv_timed(esl_handle_t *handle, const char *cmd, uint32_t ms);
 #define esl_send_recv(_handle, _cmd) esl_send_recv_timed(_handle, _cmd, 0)
 #define esl_recv(_h) esl_recv_event(_h, 0, NULL)

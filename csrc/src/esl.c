@@ -166,6 +166,20 @@ static esl_conn_t *conn_setup(esl_handle_t *h)
 	return c;
 }
 
+/* Starts a new session on the handle's state: a socket of an earlier session that was never
+ * disconnected is closed, and bytes or replies left from it are forgotten. */
+static void conn_new_session(esl_handle_t *h, esl_conn_t *c, esl_socket_t keep)
+{
+	if (c->owns_sock && h->sock != ESL_SOCK_INVALID && h->sock != keep) {
+		close(h->sock);
+	}
+	c->owns_sock = 0;
+	h->sock = ESL_SOCK_INVALID;
+	esl_wire_reset(c->wire);
+	c->owed = 0;
+	c->race_tail = NULL;
+}
+
 static int is_reply(esl_event_t *ev)
 {
 	const char *ct = esl_event_get_header(ev, "content-type");
@@ -781,12 +795,14 @@ ESL_DECLARE(esl_status_t) esl_sendevent(esl_handle_t *handle, esl_event_t *event
 {
 	sbuf_t b = { 0 };
 	esl_status_t st;
+	const char *name;
 
-	if (!event) {
+	/* an event_id outside the table has no name to send */
+	if (!event || !(name = esl_event_name(event->event_id))) {
 		return ESL_FAIL;
 	}
 	sb_add(&b, "sendevent ");
-	sb_add(&b, esl_event_name(event->event_id));
+	sb_add(&b, name);
 	if (b.oom) {
 		free(b.s);
 		return ESL_FAIL;
@@ -856,19 +872,20 @@ ESL_DECLARE(esl_status_t) esl_attach_handle(esl_handle_t *handle, esl_socket_t s
 	if (!handle || socket == ESL_SOCK_INVALID) {
 		return ESL_FAIL;
 	}
-	handle->sock = socket;
-	if (addr) {
-		handle->addr = *addr;
-	}
-	/* fails harmlessly on a socket that is not TCP */
-	setsockopt(socket, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	handle->err[0] = '\0';
 	handle->errnum = 0;
 	if (!(c = conn_setup(handle))) {
 		set_err(handle, ENOMEM, "out of memory");
 		return ESL_FAIL;
 	}
+	conn_new_session(handle, c, socket);
+	handle->sock = socket;
 	c->owns_sock = 1;
+	if (addr) {
+		handle->addr = *addr;
+	}
+	/* fails harmlessly on a socket that is not TCP */
+	setsockopt(socket, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	handle->destroyed = 0;
 	handle->connected = 1;
 	if (esl_send_recv(handle, "connect\n\n") == ESL_SUCCESS && handle->last_sr_event) {
@@ -979,6 +996,7 @@ ESL_DECLARE(esl_status_t) esl_connect_timeout(esl_handle_t *handle, const char *
 		set_err(handle, ENOMEM, "out of memory");
 		return ESL_FAIL;
 	}
+	conn_new_session(handle, c, ESL_SOCK_INVALID);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
@@ -1084,8 +1102,9 @@ ESL_DECLARE(esl_status_t) esl_disconnect(esl_handle_t *handle)
 		return ESL_FAIL;
 	}
 	pthread_mutex_lock(&g_lock);
-	c = handle->destroyed ? NULL : conn_of(handle);
-	if (handle->destroyed || (c && c->closing)) {
+	c = conn_of(handle);
+	/* a destroyed handle may have state again only through esl_handle_set_limits: free it */
+	if ((handle->destroyed && !c) || (c && c->closing)) {
 		pthread_mutex_unlock(&g_lock);
 		return ESL_FAIL;
 	}

@@ -80,7 +80,7 @@ ESL_DECLARE(esl_size_t) esl_buffer_freespace(esl_buffer_t *buffer)
 static void after_consume(esl_buffer_t *b)
 {
 	if (b->head == b->end && !b->loops) {
-		b->head = b->end = 0;
+		b->head = b->end = b->scan = 0;
 	}
 	if (b->scan < b->head) {
 		b->scan = b->head;

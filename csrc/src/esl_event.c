@@ -171,6 +171,21 @@ static const void *find_bytes(const void *hay, size_t hlen, const char *needle, 
 	return memmem(hay, hlen, needle, nlen);
 }
 
+/* First "ARRAY::" in s[0..len). Every value added is searched, so this looks only at the
+ * colons (rare in most values) instead of running a general substring search. */
+static const char *find_array_prefix(const char *s, size_t len)
+{
+	const char *c = s, *end = s + len;
+
+	while (c < end && (c = memchr(c, ':', (size_t) (end - c)))) {
+		if (c - s >= 5 && c + 1 < end && c[1] == ':' && !memcmp(c - 5, "ARRAY", 5)) {
+			return c - 5;
+		}
+		c++;
+	}
+	return NULL;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* headers and their arrays */
 
@@ -926,7 +941,7 @@ static esl_status_t array_value(esl_event_t *ev, esl_event_builder_t *b, const c
 
 	/* Otherwise a piece that still contains "ARRAY::" loses 7 more characters, until it has
 	 * none left (then it becomes a new header) or is shorter than 8 (then nothing is added). */
-	occ = find_bytes(p, len, ARRAY_PREFIX, ARRAY_PREFIX_LEN);
+	occ = find_array_prefix(p, len);
 	while (occ) {
 		if (len < ARRAY_PREFIX_LEN + 1) {
 			break;
@@ -934,7 +949,7 @@ static esl_status_t array_value(esl_event_t *ev, esl_event_builder_t *b, const c
 		p += ARRAY_PREFIX_LEN;
 		len -= ARRAY_PREFIX_LEN;
 		if (occ < p) {
-			occ = find_bytes(p, len, ARRAY_PREFIX, ARRAY_PREFIX_LEN);
+			occ = find_array_prefix(p, len);
 		}
 	}
 	if (!strcmp(name, "_body") && esl_event_set_body_len(ev, p, len) != ESL_SUCCESS) {
@@ -1046,7 +1061,7 @@ static esl_status_t base_add(esl_event_t *ev, esl_event_builder_t *b, int stack,
 	if (ev->flags & ESL_EF_UNIQ_HEADERS) {
 		op_del(ev, b, h->name);
 	}
-	if (find_bytes(data, dlen, ARRAY_PREFIX, ARRAY_PREFIX_LEN)) {
+	if (find_array_prefix(data, dlen)) {
 		st = array_value(ev, b, h->name, data, dlen);
 		hdr_free(NULL, h);
 		free(data);
@@ -1076,6 +1091,9 @@ esl_status_t esl_event_build_add(esl_event_t *event, esl_event_builder_t *b, esl
 	if (!event || !name || !value) {
 		return ESL_FAIL;
 	}
+	/* values are C strings: an embedded NUL would make the lengths kept here disagree with
+	 * strlen() of the stored text */
+	vlen = strnlen(value, vlen);
 	if (!(data = dup_len(value, vlen))) {
 		return ESL_FAIL;
 	}
@@ -1103,6 +1121,7 @@ ESL_DECLARE(const char *) esl_event_name(esl_event_types_t event)
 
 ESL_DECLARE(esl_status_t) esl_name_event(const char *name, esl_event_types_t *type)
 {
+	unsigned char c0, c13;
 	size_t len;
 	int x;
 
@@ -1110,9 +1129,15 @@ ESL_DECLARE(esl_status_t) esl_name_event(const char *name, esl_event_types_t *ty
 		return ESL_FAIL;
 	}
 	len = strlen(name);
+	c0 = ascii_lower((unsigned char) name[0]);
+	c13 = len > 13 ? ascii_lower((unsigned char) name[13]) : 0;
 	for (x = 0; x <= ESL_EVENT_ALL; x++) {
-		/* names longer than 13 characters also match after their first 13 (SWITCH_EVENT_XXX) */
-		if (!strcasecmp(name, EVENT_NAMES[x]) || (len > 13 && !strcasecmp(name + 13, EVENT_NAMES[x]))) {
+		unsigned char n0 = ascii_lower((unsigned char) EVENT_NAMES[x][0]);
+
+		/* names longer than 13 characters also match after their first 13 (SWITCH_EVENT_XXX);
+		 * the first characters are compared before the whole strings */
+		if ((c0 == n0 && !strcasecmp(name, EVENT_NAMES[x])) ||
+			(len > 13 && c13 == n0 && !strcasecmp(name + 13, EVENT_NAMES[x]))) {
 			if (type) {
 				*type = (esl_event_types_t) x;
 			}

@@ -19,7 +19,8 @@ typedef struct esl_event_builder esl_event_builder_t;
  * Returns NULL only when event is NULL or the builder itself cannot be allocated; the other
  * functions then act on the event directly. */
 esl_event_builder_t *esl_event_build_begin(esl_event_t *event);
-/* esl_event_add_header_string semantics; name and value are copied. */
+/* esl_event_add_header_string semantics; name and value (vlen bytes, or up to its first NUL)
+ * are copied. */
 esl_status_t esl_event_build_add(esl_event_t *event, esl_event_builder_t *b, esl_stack_t stack, const char *name,
 								 const char *value, size_t vlen);
 /* esl_event_del_header semantics. */

@@ -12,6 +12,11 @@
  * after later changes through the public API, on the heap on its own. Code that frees a
  * part must therefore go through esl_event_free_part(), and esl_event_destroy() frees the
  * block itself last. esl_event_dup() never copies ESL_EF_ARENA.
+ *
+ * A header array that lives on the heap is always one allocated by esl_event.c, which keeps
+ * bookkeeping after the slots (so pushes append to the rendered value in linear time).
+ * Other code builds arrays only inside the block, or through the event API; it never
+ * mallocs or reallocs a header's array itself.
  */
 #ifndef ESL_EVENT_PRIVATE_H
 #define ESL_EVENT_PRIVATE_H

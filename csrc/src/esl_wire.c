@@ -511,6 +511,24 @@ static int plan_add_elem(esl_wire_t *w, size_t idx1, const char *s, size_t len)
 	return 0;
 }
 
+/* True when s holds "ARRAY::". Anchored on "::" found with memchr: far cheaper than memmem
+ * on the short values that make up nearly every header. */
+static int has_marker(const char *s, size_t n)
+{
+	const char *p = s + 5, *e = s + n;
+
+	if (n < 7) {
+		return 0;
+	}
+	while (p < e - 1 && (p = memchr(p, ':', (size_t) (e - 1 - p)))) {
+		if (p[1] == ':' && !memcmp(p - 5, "ARRAY", 5)) {
+			return 1;
+		}
+		p++;
+	}
+	return 0;
+}
+
 static int find_marker(const char *s, size_t n, size_t *last)
 {
 	const char *p = s, *q;
@@ -611,7 +629,7 @@ static int plan_add_line(esl_wire_t *w, const wire_line_t *l, int inner)
 		}
 		esl_name_event(l->value, &w->event_id);
 	}
-	if (l->value_len >= 7 && memmem(l->value, l->value_len, "ARRAY::", 7)) {
+	if (has_marker(l->value, l->value_len)) {
 		return plan_add_array(w, l->name, l->name_len, h33, l->value, l->value_len);
 	}
 	if (!l->value_len) {
@@ -1380,6 +1398,21 @@ size_t esl_wire_body_length(const esl_event_t *ev)
 	return strlen(ev->body);
 }
 
+/* The first "\n\n" in text, found line end by line end (memchr is much faster than memmem with
+ * a two-byte needle, and lines are short). */
+static const char *find_blank_line(const char *text, size_t len)
+{
+	const char *p = text, *e = text + len;
+
+	while (p < e && (p = memchr(p, '\n', (size_t) (e - p)))) {
+		if (p + 1 < e && p[1] == '\n') {
+			return p;
+		}
+		p++;
+	}
+	return NULL;
+}
+
 esl_status_t esl_wire_parse_plain(esl_wire_t *wire, const char *text, size_t len, esl_event_t **event)
 {
 	esl_wire_t *w = wire;
@@ -1401,7 +1434,7 @@ esl_status_t esl_wire_parse_plain(esl_wire_t *wire, const char *text, size_t len
 		body_off = 1;
 		has_sep = 1;
 	} else {
-		const char *sep = len >= 2 ? memmem(text, len, "\n\n", 2) : NULL;
+		const char *sep = find_blank_line(text, len);
 		if (sep) {
 			hdr_len = (size_t) (sep - text) + 1;
 			body_off = hdr_len + 1;

@@ -125,7 +125,7 @@ static void test_url_decode(void)
 	CHECK_STR(buf, "\x04" "A");
 	strcpy(buf, "%%41");
 	esl_url_decode(buf);
-	CHECK_STR(buf, "%41");
+	CHECK_STR(buf, "%A");
 	strcpy(buf, "");
 	CHECK(esl_url_decode(buf) == buf);
 	CHECK(esl_url_decode(NULL) == NULL);

@@ -120,7 +120,8 @@ func callHandler(logger *log.Logger) esl.OutboundHandler {
 				case "5":
 					con.Execute("log", "1, WHA HA HA. User pressed 5")
 				case "9":
-					con.Execute("transfer", transferTo)
+					r := con.Execute("transfer", transferTo)
+					logger.Printf("Transfer to %s: %s", transferTo, r.GetHeader("Reply-Text"))
 				}
 			}
 		}

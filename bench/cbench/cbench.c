@@ -1,0 +1,121 @@
+/*
+ * cbench: a C client over the libesl API (this repository's csrc, or any libesl with the
+ * same API). Event modes subscribe with esl_events and call esl_recv_event in a loop,
+ * reading Event-Name, Unique-ID and Event-Date-Timestamp from handle.last_ievent; api
+ * mode runs esl_send_recv("api ping") round trips.
+ *
+ * usage: cbench HOST:PORT plain|json|api N [PASSWORD] [LABEL]
+ * prints: RESULT client=LABEL mode=... events=N secs=... sum=... got=... cpu_us=...
+ *         allocs=... hwm_kib=... rss_kib=...
+ *
+ * Built with -DBENCH_COUNT_ALLOCS and -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,
+ * --wrap=strdup,--wrap=strndup, it counts the allocation calls made by the library (and
+ * this program) during the measured part; allocations made inside libc (vasprintf...) are
+ * not seen. Without it, allocs is -1.
+ */
+#include <esl.h>
+
+#include "../csupport/bench.h"
+
+static const char *prog = "cbench";
+
+#ifdef BENCH_COUNT_ALLOCS
+static unsigned long long n_allocs;
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t m);
+void *__real_realloc(void *p, size_t n);
+char *__real_strdup(const char *s);
+char *__real_strndup(const char *s, size_t n);
+void *__wrap_malloc(size_t n)
+{
+	n_allocs++;
+	return __real_malloc(n);
+}
+void *__wrap_calloc(size_t n, size_t m)
+{
+	n_allocs++;
+	return __real_calloc(n, m);
+}
+void *__wrap_realloc(void *p, size_t n)
+{
+	n_allocs++;
+	return __real_realloc(p, n);
+}
+char *__wrap_strdup(const char *s)
+{
+	n_allocs++;
+	return __real_strdup(s);
+}
+char *__wrap_strndup(const char *s, size_t n)
+{
+	n_allocs++;
+	return __real_strndup(s, n);
+}
+#define ALLOCS() ((long long) n_allocs)
+#else
+#define ALLOCS() (-1LL)
+#endif
+
+int main(int argc, char **argv)
+{
+	static esl_handle_t h = {{0}};
+	char host[256];
+	const char *mode, *password = argc > 4 ? argv[4] : "ClueCon", *label = argc > 5 ? argv[5] : "c";
+	int port;
+	long n, i, hwm, rss;
+	long long a0, a1;
+	bench_sum_t sum;
+	bench_clock_t t0, t1;
+
+	if (argc < 4 || bench_split_addr(argv[1], host, sizeof(host), &port)) {
+		bench_die(prog, "usage: cbench HOST:PORT plain|json|api N [PASSWORD] [LABEL]");
+	}
+	mode = argv[2];
+	n = atol(argv[3]);
+	esl_global_set_default_logger(ESL_LOG_LEVEL_EMERG);
+	esl_global_set_logger(NULL);
+	if (esl_connect_timeout(&h, host, (esl_port_t) port, NULL, password, 10000) != ESL_SUCCESS) {
+		fprintf(stderr, "%s: connect: %s\n", prog, h.err);
+		return 1;
+	}
+	bench_sum_init(&sum);
+	t0 = bench_now();
+	a0 = ALLOCS();
+	if (!strcmp(mode, "api")) {
+		for (i = 0; i < n; i++) {
+			if (esl_send_recv(&h, "api ping") != ESL_SUCCESS || !h.last_sr_event || !h.last_sr_event->body) {
+				fprintf(stderr, "%s: api round trip %ld failed: %s\n", prog, i, h.err);
+				return 1;
+			}
+		}
+	} else {
+		int json = !strcmp(mode, "json");
+
+		if (esl_events(&h, json ? ESL_EVENT_TYPE_JSON : ESL_EVENT_TYPE_PLAIN, "ALL") != ESL_SUCCESS) {
+			fprintf(stderr, "%s: event subscription failed: %s\n", prog, h.err);
+			return 1;
+		}
+		for (i = 0; i < n;) {
+			esl_event_t *e;
+
+			if (esl_recv_event(&h, 1, NULL) != ESL_SUCCESS) {
+				fprintf(stderr, "%s: receive failed after %ld events: %s\n", prog, i, h.err);
+				return 1;
+			}
+			if (!(e = h.last_ievent)) {
+				continue; /* not an event */
+			}
+			bench_sum_add_cstr(&sum, esl_event_get_header(e, "Event-Name"), esl_event_get_header(e, "Unique-ID"),
+				esl_event_get_header(e, "Event-Date-Timestamp"));
+			i++;
+		}
+	}
+	a1 = ALLOCS();
+	t1 = bench_now();
+	bench_proc_status(&hwm, &rss);
+	printf("RESULT client=%s mode=%s events=%ld secs=%.6f sum=%016llx got=%llu cpu_us=%.0f allocs=%lld hwm_kib=%ld rss_kib=%ld\n",
+		label, mode, n, t1.wall - t0.wall, (unsigned long long) sum.h, (unsigned long long) sum.n, t1.cpu_us - t0.cpu_us,
+		a0 < 0 ? -1LL : a1 - a0, hwm, rss);
+	esl_disconnect(&h);
+	return 0;
+}

@@ -1,0 +1,177 @@
+/*
+ * rawreader: the upper bound for an event-socket client. It logs in, subscribes, then
+ * only moves bytes and finds what a client must find: each message's end (the "\n\n" of
+ * the header block plus Content-Length body bytes) and, in each event, the values of
+ * Event-Name, Unique-ID and Event-Date-Timestamp, with no decoding and no copies.
+ *
+ * usage: rawreader HOST:PORT plain|json N [PASSWORD]
+ * prints: RESULT client=raw mode=plain events=N secs=... sum=... got=... cpu_us=... hwm_kib=... rss_kib=...
+ */
+#include "../csupport/bench.h"
+
+#define READ_SIZE (256 * 1024)
+
+static const char *prog = "rawreader";
+
+typedef struct {
+	const char *p;
+	size_t n;
+} span_t;
+
+/* Value of the line starting with name (name includes ": ") in a plain event body. */
+static void plain_headers(const char *p, const char *end, span_t out[3])
+{
+	int found = 0;
+
+	while (p < end && found < 3) {
+		const char *nl = memchr(p, '\n', (size_t) (end - p));
+		size_t len;
+
+		if (!nl) {
+			nl = end;
+		}
+		len = (size_t) (nl - p);
+		if (len == 0) {
+			break; /* end of the event's headers */
+		}
+		if (p[0] == 'E' && len > 12 && !memcmp(p, "Event-Name: ", 12)) {
+			out[0].p = p + 12, out[0].n = len - 12, found++;
+		} else if (p[0] == 'U' && len > 11 && !memcmp(p, "Unique-ID: ", 11)) {
+			out[1].p = p + 11, out[1].n = len - 11, found++;
+		} else if (p[0] == 'E' && len > 22 && !memcmp(p, "Event-Date-Timestamp: ", 22)) {
+			out[2].p = p + 22, out[2].n = len - 22, found++;
+		}
+		p = nl + 1;
+	}
+}
+
+static void json_value(const char *p, const char *end, const char *key, size_t klen, span_t *out)
+{
+	const char *k = memmem(p, (size_t) (end - p), key, klen), *q;
+
+	if (!k) {
+		return;
+	}
+	k += klen;
+	if ((q = memchr(k, '"', (size_t) (end - k)))) {
+		out->p = k, out->n = (size_t) (q - k);
+	}
+}
+
+static void json_headers(const char *p, const char *end, span_t out[3])
+{
+	json_value(p, end, "\"Event-Name\":\"", 14, &out[0]);
+	json_value(p, end, "\"Unique-ID\":\"", 13, &out[1]);
+	json_value(p, end, "\"Event-Date-Timestamp\":\"", 24, &out[2]);
+}
+
+int main(int argc, char **argv)
+{
+	char host[256], cmd[128];
+	const char *password = argc > 4 ? argv[4] : "ClueCon";
+	int port, fd, json, state = 0;
+	long n, got = 0, hwm, rss;
+	size_t cap = 4 * 1024 * 1024, len = 0, pos = 0;
+	char *buf;
+	bench_sum_t sum;
+	bench_clock_t t0 = {0}, t1;
+
+	if (argc < 4 || bench_split_addr(argv[1], host, sizeof(host), &port)) {
+		bench_die(prog, "usage: rawreader HOST:PORT plain|json N [PASSWORD]");
+	}
+	json = !strcmp(argv[2], "json");
+	n = atol(argv[3]);
+	if ((fd = bench_dial(host, port)) < 0) {
+		bench_die(prog, "connect failed");
+	}
+	if (!(buf = malloc(cap))) {
+		bench_die(prog, "out of memory");
+	}
+	bench_sum_init(&sum);
+	while (got < n) {
+		const char *b = buf + pos, *he, *line, *hend;
+		size_t avail = len - pos, hlen, total;
+		long clen = 0;
+		int is_event = 0;
+
+		he = avail >= 2 ? memmem(b, avail, "\n\n", 2) : NULL;
+		if (he) {
+			hlen = (size_t) (he - b);
+			/* the outer header block: Content-Length and Content-Type */
+			for (line = b, hend = he; line < hend;) {
+				const char *nl = memchr(line, '\n', (size_t) (hend - line));
+
+				if (!nl) {
+					nl = hend;
+				}
+				if (nl - line > 16 && !memcmp(line, "Content-Length: ", 16)) {
+					clen = atol(line + 16);
+				} else if (nl - line > 24 && !memcmp(line, "Content-Type: text/event", 24)) {
+					is_event = 1;
+				}
+				line = nl + 1;
+			}
+			total = hlen + 2 + (size_t) clen;
+			if (total <= avail) {
+				if (is_event) {
+					span_t v[3] = {{"", 0}, {"", 0}, {"", 0}};
+					const char *body = he + 2, *bend = body + clen;
+
+					if (json) {
+						json_headers(body, bend, v);
+					} else {
+						plain_headers(body, bend, v);
+					}
+					bench_sum_add(&sum, v[0].p, v[0].n, v[1].p, v[1].n, v[2].p, v[2].n);
+					got++;
+				} else if (state == 0) { /* auth/request */
+					snprintf(cmd, sizeof(cmd), "auth %s\n\n", password);
+					bench_write_all(fd, cmd, strlen(cmd));
+					state = 1;
+				} else if (state == 1) { /* the auth reply */
+					if (!memmem(b, hlen, "+OK", 3)) {
+						bench_die(prog, "authentication failed");
+					}
+					t0 = bench_now();
+					snprintf(cmd, sizeof(cmd), "event %s ALL\n\n", json ? "json" : "plain");
+					bench_write_all(fd, cmd, strlen(cmd));
+					state = 2;
+				}
+				pos += total;
+				continue;
+			}
+		}
+		/* need more bytes: keep the partial message at the start of the buffer */
+		if (pos > 0) {
+			memmove(buf, buf + pos, len - pos);
+			len -= pos;
+			pos = 0;
+		}
+		if (cap - len < READ_SIZE) {
+			cap *= 2;
+			if (!(buf = realloc(buf, cap))) {
+				bench_die(prog, "out of memory");
+			}
+		}
+		{
+			ssize_t r = read(fd, buf + len, READ_SIZE);
+
+			if (r < 0 && errno == EINTR) {
+				continue;
+			}
+			if (r <= 0) {
+				fprintf(stderr, "%s: connection ended after %ld events\n", prog, got);
+				return 1;
+			}
+			len += (size_t) r;
+		}
+	}
+	t1 = bench_now();
+	bench_proc_status(&hwm, &rss);
+	printf("RESULT client=raw mode=%s events=%ld secs=%.6f sum=%016llx got=%llu cpu_us=%.0f hwm_kib=%ld rss_kib=%ld\n",
+		json ? "json" : "plain", n, t1.wall - t0.wall, (unsigned long long) sum.h, (unsigned long long) sum.n,
+		t1.cpu_us - t0.cpu_us, hwm, rss);
+	close(fd);
+	free(buf);
+	return 0;
+}

@@ -1,0 +1,159 @@
+/*
+ * fuzz_wire.c: libFuzzer harness for the wire parser.
+ *
+ * The input is an arbitrary server stream. It is fed to one parser in pieces whose sizes are
+ * derived from the input itself (so the fuzzer explores read boundaries), and whole to a second
+ * parser that builds its events through the event API instead of its own plan. Both must hand
+ * out the same messages, with the same inner events, and end in the same state: any
+ * difference traps. The same bytes are also given to the plain inner-event parser directly.
+ *
+ * Input layout: byte 0 picks small or default limits, byte 1 seeds the piece sizes, the rest
+ * is the stream.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "esl.h"
+#include "esl_wire.h"
+
+static int same_event(esl_event_t *a, esl_event_t *b)
+{
+	esl_event_header_t *x, *y;
+	size_t la, lb;
+
+	if (!a || !b) {
+		return a == b;
+	}
+	if (a->event_id != b->event_id) {
+		return 0;
+	}
+	for (x = a->headers, y = b->headers; x && y; x = x->next, y = y->next) {
+		int i;
+		if (strcmp(x->name, y->name) || strcmp(x->value, y->value) || x->idx != y->idx) {
+			return 0;
+		}
+		for (i = 0; i < x->idx; i++) {
+			if (strcmp(x->array[i], y->array[i])) {
+				return 0;
+			}
+		}
+	}
+	if (x || y || !a->body != !b->body) {
+		return 0;
+	}
+	if (a->body) {
+		la = esl_wire_body_length(a);
+		lb = esl_wire_body_length(b);
+		if (la != lb || memcmp(a->body, b->body, la + 1)) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static void check(int ok)
+{
+	if (!ok) {
+		__builtin_trap();
+	}
+}
+
+static void stream(const uint8_t *data, size_t size, uint8_t mode, uint8_t seed)
+{
+	esl_wire_t *a = esl_wire_create(), *b = esl_wire_create();
+	size_t off = 0;
+	uint32_t x = seed * 2654435761u + 1;
+	esl_wire_status_t sa = ESL_WIRE_MORE, sb;
+
+	if (!a || !b) {
+		esl_wire_destroy(&a);
+		esl_wire_destroy(&b);
+		return;
+	}
+	if (mode & 1) {
+		esl_wire_set_limits(a, 512, 256);
+		esl_wire_set_limits(b, 512, 256);
+	} else {
+		esl_wire_set_limits(a, 0, 1 << 20);
+		esl_wire_set_limits(b, 0, 1 << 20);
+	}
+	esl_wire_set_api_build(b, 1);
+	esl_wire_feed(b, data, size);
+
+	for (;;) {
+		esl_event_t *ea = NULL, *eb = NULL, *ia = NULL, *ib = NULL;
+
+		/* pull from a until it has a message, an error, or the input is used up */
+		while ((sa = esl_wire_next(a, &ea)) == ESL_WIRE_MORE && off < size) {
+			size_t n;
+			x = x * 1103515245u + 12345u;
+			n = (x >> 16) % 8 == 0 ? (x >> 8) % 4096 + 1 : (x >> 16) % 17 + 1;
+			if (n > size - off) {
+				n = size - off;
+			}
+			if ((x >> 12) & 1) {
+				esl_wire_feed(a, data + off, n);
+			} else {
+				size_t room, left = n;
+				while (left) {
+					char *p = esl_wire_reserve(a, &room);
+					size_t m;
+					if (!p) {
+						break;
+					}
+					m = room < left ? room : left;
+					memcpy(p, data + off + (n - left), m);
+					esl_wire_commit(a, m);
+					left -= m;
+				}
+			}
+			off += n;
+		}
+		sb = esl_wire_next(b, &eb);
+		check(sa == sb);
+		if (sa != ESL_WIRE_MESSAGE) {
+			break;
+		}
+		check(same_event(ea, eb));
+		check(esl_wire_decode_inner(a, ea, &ia) == ESL_SUCCESS);
+		check(esl_wire_decode_inner(b, eb, &ib) == ESL_SUCCESS);
+		check(same_event(ia, ib));
+		esl_event_destroy(&ia);
+		esl_event_destroy(&ib);
+		esl_event_destroy(&ea);
+		esl_event_destroy(&eb);
+	}
+	check(sa == ESL_WIRE_ERROR ? esl_wire_error(a)[0] != '\0' : !esl_wire_buffered(a) == !esl_wire_buffered(b));
+	esl_wire_destroy(&a);
+	esl_wire_destroy(&b);
+}
+
+static void plain(const uint8_t *data, size_t size)
+{
+	esl_wire_t *b = esl_wire_create();
+	esl_event_t *ea = NULL, *eb = NULL;
+	esl_status_t sa, sb;
+
+	if (!b) {
+		return;
+	}
+	esl_wire_set_api_build(b, 1);
+	sa = esl_wire_parse_plain(NULL, (const char *) data, size, &ea);
+	sb = esl_wire_parse_plain(b, (const char *) data, size, &eb);
+	check(sa == sb);
+	check(same_event(ea, eb));
+	esl_event_destroy(&ea);
+	esl_event_destroy(&eb);
+	esl_wire_destroy(&b);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < 2) {
+		return 0;
+	}
+	stream(data + 2, size - 2, data[0], data[1]);
+	plain(data + 2, size - 2);
+	return 0;
+}
