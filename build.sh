@@ -42,6 +42,10 @@ usage: ./build.sh COMMAND [ARGS]
   docker [DOCKER RUN ARGS]
                    build the harness image (Dockerfile: FreeSWITCH + Go) and run the
                    integration tests in it against a real FreeSWITCH; needs a Docker engine
+  bench [ARGS]     build the benchmark programs (bench/) and run them interleaved against the
+                   pump: events/s, CPU, RSS and allocations per event, api round trips.
+                   BENCH_EVENTS (1000000), BENCH_ROUNDS (3), BENCH_API (100000), BENCH_RSS=1
+                   (10M-event RSS runs); ESL_ORIG_LIB=<original libesl.a> adds its numbers
   help             this text
 EOF
 }
@@ -190,8 +194,18 @@ cmd_integration() {
 		local host=${ESL_TEST_ADDR%:*} port=${ESL_TEST_ADDR##*:}
 		host=${host#[}
 		host=${host%]}
+		local wait=${ESL_TEST_WAIT:-60} i
 		step "waiting for $ESL_TEST_ADDR"
-		wait_tcp "$host" "$port" "${ESL_TEST_WAIT:-60}" || die "nothing accepts connections on $ESL_TEST_ADDR"
+		wait_tcp "$host" "$port" "$wait" || die "nothing accepts connections on $ESL_TEST_ADDR"
+		# The event socket opens while FreeSWITCH still loads modules; "api status" says
+		# "is ready" once it has finished starting.
+		mkdir -p "$BUILD"
+		go build -o "$BUILD/fscli" ./examples/fscli
+		for ((i = 0; ; i++)); do
+			"$BUILD/fscli" -H "$host" -P "$port" -p "$ESL_TEST_PASSWORD" -t 5s -x status 2>/dev/null | grep -q 'is ready' && break
+			[ "$i" -lt "$wait" ] || die "$ESL_TEST_ADDR did not report \"is ready\" within $wait s"
+			sleep 1
+		done
 	fi
 	local race=(-race)
 	[ "${ESL_TEST_RACE:-1}" = 0 ] && race=()
@@ -213,6 +227,38 @@ cmd_docker() {
 	docker run --rm "$@" "$image"
 }
 
+# Builds the benchmark programs into build/bench and runs bench/cmd/benchrun, which serves
+# the pump and runs every client interleaved. With ESL_ORIG_LIB (an original libesl.a; its
+# headers in ESL_ORIG_INCLUDE, default <lib dir>/../include), cbench is also built against
+# it, outside the repository (ESL_ORIG_OUT, default $TMPDIR/esl-bench-orig).
+cmd_bench() {
+	cmd_lib
+	export_go_env
+	local out="$BUILD/bench"
+	local copt=(-O2 -g $CSTD $CWARN)
+	local wrap=-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup
+	step "building the benchmark programs into build/bench"
+	mkdir -p "$out"
+	$CC "${copt[@]}" -o "$out/rawreader" bench/rawreader/rawreader.c
+	$CC "${copt[@]}" -o "$out/pingpong" bench/cbench/pingpong.c
+	$CC "${copt[@]}" -DBENCH_COUNT_ALLOCS -I"$BUILD/include" -o "$out/cbench" bench/cbench/cbench.c \
+		"$BUILD/lib/libesl.a" "$wrap" -lpthread -lm
+	go build -o "$out/gobench" ./bench/gobench
+	go build -o "$out/benchrun" ./bench/cmd/benchrun
+	local orig=()
+	if [ -n "${ESL_ORIG_LIB:-}" ]; then
+		local inc=${ESL_ORIG_INCLUDE:-$(dirname "$ESL_ORIG_LIB")/../include}
+		local odir=${ESL_ORIG_OUT:-${TMPDIR:-/tmp}/esl-bench-orig}
+		mkdir -p "$odir"
+		$CC "${copt[@]}" -DBENCH_COUNT_ALLOCS -I"$inc" -o "$odir/cbench-orig" bench/cbench/cbench.c \
+			"$ESL_ORIG_LIB" "$wrap" -lpthread -lm
+		orig=(-orig "$odir/cbench-orig")
+		echo "built $odir/cbench-orig against $ESL_ORIG_LIB"
+	fi
+	step "running the benchmarks (results also in build/bench/results.txt)"
+	"$out/benchrun" -bin "$out" "${orig[@]}" "$@" | tee "$out/results.txt"
+}
+
 main() {
 	local cmd=${1:-help}
 	shift || true
@@ -226,6 +272,7 @@ main() {
 	examples) cmd_examples ;;
 	integration) cmd_integration "$@" ;;
 	docker) cmd_docker "$@" ;;
+	bench) cmd_bench "$@" ;;
 	*) cmd_help; die "unknown command: $cmd" ;;
 	esac
 }

@@ -173,7 +173,6 @@ type OutboundServer struct {
 // serverSession is a session of an OutboundServer.
 type serverSession struct {
 	*session
-	cancel context.CancelFunc
 
 	// ctl is our own duplicate of the socket. Shutting it down cuts the connection whatever
 	// its state (even while attaching, when no Connection exists yet), and unlike the
@@ -306,7 +305,11 @@ func (srv *OutboundServer) Serve() error {
 	return ErrServerClosed
 }
 
-// serveSession runs on the session's C thread (sessionHost).
+// serveSession runs on the session's C thread (sessionHost). The session itself runs on a
+// goroutine while this thread waits for it: a goroutine locked to a thread (as a callback
+// from C is) needs an OS thread switch each time it wakes up, for every reply and event;
+// an ordinary goroutine does not. The thread still lives exactly as long as the session,
+// so the library's count of running sessions (MaxSessions) stays right.
 func (srv *OutboundServer) serveSession(s *session) {
 	ss := &serverSession{session: s, ctl: -1}
 	if fd, err := dupCloexec(s.fd); err == nil {
@@ -328,45 +331,64 @@ func (srv *OutboundServer) serveSession(s *session) {
 	}
 	srv.sessions[ss] = struct{}{}
 	ctx, cancel := context.WithCancel(srv.baseCtx)
-	ss.cancel = cancel
 	srv.mu.Unlock()
 
-	ran := false
+	var result sessionResult
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		result = srv.runSession(ctx, ss)
+	}()
+	<-done
+
+	cancel()
+	s.closeSocket()
+	ss.closeCtl()
+	switch result {
+	case sessionPanicked:
+		srv.panics.Add(1)
+	case sessionCompleted:
+		srv.completed.Add(1)
+	default:
+		srv.failed.Add(1)
+	}
+	srv.untrack(ss)
+}
+
+type sessionResult int
+
+const (
+	sessionFailed sessionResult = iota
+	sessionCompleted
+	sessionPanicked
+)
+
+// runSession attaches the Connection and runs the handler. A panic is recovered, logged,
+// and closes the connection.
+func (srv *OutboundServer) runSession(ctx context.Context, ss *serverSession) (result sessionResult) {
 	defer func() {
-		r := recover()
-		if r != nil {
+		if r := recover(); r != nil {
 			// The peer is read before the socket closes, for the log.
 			srv.log.Error("esl: outbound handler panicked; connection closed",
 				"panic", fmt.Sprint(r), "peer", ss.peer(), "stack", string(debug.Stack()))
+			ss.closeSocket()
+			result = sessionPanicked
 		}
-		s.closeSocket()
-		ss.closeCtl()
-		cancel()
-		switch {
-		case r != nil:
-			srv.panics.Add(1)
-		case ran:
-			srv.completed.Add(1)
-		default:
-			srv.failed.Add(1)
-		}
-		srv.untrack(ss)
 	}()
-
 	var timer *time.Timer
 	if srv.cfg.connectTimeout > 0 {
 		timer = time.AfterFunc(srv.cfg.connectTimeout, ss.cut)
 	}
-	c := s.attach()
+	c := ss.attach()
 	if timer != nil {
 		timer.Stop()
 	}
 	if c == nil || !c.Connected() {
 		srv.log.Debug("esl: outbound session ended before the handler: no reply to connect", "peer", ss.peer())
-		return
+		return sessionFailed
 	}
-	ran = true
 	srv.handler(ctx, c)
+	return sessionCompleted
 }
 
 func (ss *serverSession) peer() string {

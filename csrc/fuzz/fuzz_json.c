@@ -3,13 +3,15 @@
  *
  * The input is JSON text. Whatever it is, parsing must not crash or leak; when it gives an
  * event, that event must be well formed, serialize both ways, survive dup, and its own JSON
- * must parse again (the serializer only writes valid JSON).
+ * must parse again (the serializer only writes valid JSON). Building the event through the
+ * header index and without it must give the same result.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "esl.h"
+#include "esl_event_internal.h"
 
 static void check_event(esl_event_t *e)
 {
@@ -46,7 +48,36 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data, size);
 	text[size] = '\0';
 
+	esl_event_json_use_index = 0;
+	esl_event_create_json(&e2, text);
+	esl_event_json_use_index = 1;
 	esl_event_create_json(&e, text);
+	if ((e == NULL) != (e2 == NULL)) {
+		__builtin_trap();
+	}
+	if (e) {
+		char *a = NULL, *b = NULL;
+
+		if (e->event_id != e2->event_id || (e->body == NULL) != (e2->body == NULL) ||
+			(e->body && strcmp(e->body, e2->body))) {
+			__builtin_trap();
+		}
+		esl_event_serialize(e, &a, ESL_FALSE);
+		esl_event_serialize(e2, &b, ESL_FALSE);
+		if (!a || !b || strcmp(a, b)) {
+			__builtin_trap();
+		}
+		free(a);
+		free(b);
+		esl_event_serialize_json(e, &a);
+		esl_event_serialize_json(e2, &b);
+		if (!a || !b || strcmp(a, b)) {
+			__builtin_trap();
+		}
+		free(a);
+		free(b);
+		esl_event_destroy(&e2);
+	}
 	if (e) {
 		check_event(e);
 		if (esl_event_serialize(e, &s, ESL_TRUE) != ESL_SUCCESS || !s) {

@@ -1376,7 +1376,8 @@ ESL_DECLARE(esl_status_t) esl_event_dup(esl_event_t **event, esl_event_t *todup)
 		esl_event_destroy(&ev);
 		return ESL_GENERR;
 	}
-	if (todup->body && !(ev->body = strdup(todup->body))) {
+	/* replaces any body a "_body" header set while copying */
+	if (todup->body && esl_event_set_body(ev, todup->body) != ESL_SUCCESS) {
 		esl_event_destroy(&ev);
 		return ESL_GENERR;
 	}

@@ -28,6 +28,10 @@ void esl_event_build_del(esl_event_t *event, esl_event_builder_t *b, const char 
 /* Relinks the headers into the event and frees the builder. */
 void esl_event_build_end(esl_event_t *event, esl_event_builder_t *b);
 
+/* Tests only: 0 makes esl_event_create_json add its headers one by one without the index,
+ * so a test can check that both ways build the same event. */
+extern int esl_event_json_use_index;
+
 /* Sets the body to a copy of len bytes of body. */
 esl_status_t esl_event_set_body_len(esl_event_t *event, const char *body, size_t len);
 

@@ -156,6 +156,8 @@ ESL_DECLARE(esl_status_t) esl_event_serialize_json(esl_event_t *event, char **st
 /* ------------------------------------------------------------------------------------------ */
 /* input */
 
+int esl_event_json_use_index = 1;
+
 /* Deepest nesting of objects and arrays accepted (the top-level object counts as 1). */
 #define JSON_MAX_DEPTH 256
 
@@ -564,7 +566,7 @@ ESL_DECLARE(esl_status_t) esl_event_create_json(esl_event_t **event, const char 
 	}
 	j.p = (const unsigned char *) json;
 	j.ev = ev;
-	j.b = esl_event_build_begin(ev);
+	j.b = esl_event_json_use_index ? esl_event_build_begin(ev) : NULL;
 	r = parse_event(&j);
 	esl_event_build_end(ev, j.b);
 	free(j.scratch);

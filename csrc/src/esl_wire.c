@@ -1037,7 +1037,8 @@ static int wire_room(esl_wire_t *w, size_t need)
 	if (w->end > SIZE_MAX - need) {
 		return -1;
 	}
-	ncap = w->cap ? w->cap : WIRE_START_CAP;
+	/* small first feeds (tests, fuzzing) start small; reads ask for WIRE_READ_ROOM at once */
+	ncap = w->cap ? w->cap : need <= 4096 ? 4096 : WIRE_START_CAP;
 	while (ncap - w->end < need) {
 		if (ncap > SIZE_MAX / 2) {
 			return -1;

@@ -8,6 +8,7 @@
 #define ESLT_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -101,6 +102,21 @@ static inline double eslt_now(void)
 			fprintf(stderr, "note: %s took %.1f s\n", #fn, eslt_dt);                          \
 		}                                                                                     \
 	} while (0)
+
+/* A new temporary file (in $TMPDIR, else /tmp) named after prefix; its path goes to path
+ * (size len). Returns the open descriptor, or -1. */
+static inline int eslt_temp_file(char *path, size_t len, const char *prefix)
+{
+	const char *dir = getenv("TMPDIR");
+
+	if (!dir || !*dir) {
+		dir = "/tmp";
+	}
+	if ((size_t) snprintf(path, len, "%s/%sXXXXXX", dir, prefix) >= len) {
+		return -1;
+	}
+	return mkstemp(path);
+}
 
 #define ESLT_DONE() (printf("%d passed, %d failed\n", eslt_passed, eslt_failed), eslt_failed ? 1 : 0)
 

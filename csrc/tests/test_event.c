@@ -872,6 +872,16 @@ static void test_dup_merge(void)
 	esl_event_destroy(&m);
 	esl_event_destroy(&e);
 
+	/* a "_body" header sets the body while copying; the copied body then replaces it */
+	esl_event_create(&e, ESL_EVENT_CLONE);
+	esl_event_add_header_string(e, ESL_STACK_BOTTOM, "_body", "from header");
+	esl_event_set_body(e, "real");
+	CHECK_INT(esl_event_dup(&d, e), ESL_SUCCESS);
+	CHECK_STR(d->body, "real");
+	CHECK_STR(esl_event_get_header(d, "_body"), "from header");
+	esl_event_destroy(&d);
+	esl_event_destroy(&e);
+
 	/* flags are copied before the headers: UNIQ collapses duplicates in the copy */
 	esl_event_create(&e, ESL_EVENT_CLONE);
 	for (i = 0; i < 40; i++) {

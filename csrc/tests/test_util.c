@@ -336,8 +336,8 @@ static void custom_logger(const char *file, const char *func, int line, int leve
 /* Runs esl_log with stderr sent to a file and returns what was written. */
 static char *capture_stderr(void (*fn)(void))
 {
-	char path[] = "/tmp/eslt_logXXXXXX", *out;
-	int fd = mkstemp(path), saved;
+	char path[512], *out;
+	int fd = eslt_temp_file(path, sizeof(path), "eslt_log"), saved;
 	FILE *f;
 	long len;
 

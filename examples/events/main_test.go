@@ -67,15 +67,36 @@ func TestJSON(t *testing.T) {
 	assert.Contains(t, out, `"_body":`)
 }
 
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
 // The loop ends when the server goes away.
 func TestServerGone(t *testing.T) {
 	srv := esltest.NewServer()
-	var out, errOut bytes.Buffer
+	var out, errOut syncBuffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run([]string{"-H", srv.Host(), "-P", strconv.Itoa(srv.Port()), "-p", srv.Password()}, &out, &errOut)
 	}()
-	time.Sleep(200 * time.Millisecond)
+	// Once an event came through, the subscription is in place.
+	require.Eventually(t, func() bool {
+		srv.FireEvent("CUSTOM", map[string]string{"Event-Subclass": "example::tick"}, "")
+		return strings.Contains(out.String(), "Event-Name: CUSTOM")
+	}, 10*time.Second, 20*time.Millisecond)
 	srv.Close()
 	select {
 	case err := <-done:
