@@ -33,7 +33,7 @@ type sessionHost interface {
 	serveSession(s *session)
 }
 
-// session is one accepted connection while its callback runs.
+// session is one accepted connection while the listener's callback for it runs.
 type session struct {
 	tid int64 // kernel id of the C thread running the callback, 0 if unknown
 

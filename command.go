@@ -169,23 +169,23 @@ func eventCommand(op, first string, ev *Event) ([]byte, error) {
 	var b strings.Builder
 	b.WriteString(first)
 	b.WriteByte('\n')
-	for i := range ev.headers {
-		h := &ev.headers[i]
-		if asciiEqualFold(h.name, "content-length") {
+	for i := 0; i < ev.count(); i++ {
+		name, value := ev.nameAt(i), ev.valueAt(i)
+		if asciiEqualFold(name, "content-length") {
 			continue
 		}
-		if h.name == "" || strings.IndexAny(h.name, ":\r\n\x00") >= 0 {
-			return nil, newError(op, "bad header name "+strconv.Quote(h.name), ErrBadArgument)
+		if name == "" || strings.IndexAny(name, ":\r\n\x00") >= 0 {
+			return nil, newError(op, "bad header name "+strconv.Quote(name), ErrBadArgument)
 		}
-		if err := checkArg(op, "header "+h.name, h.value); err != nil {
+		if err := checkArg(op, "header "+name, value); err != nil {
 			return nil, err
 		}
-		b.WriteString(h.name)
+		b.WriteString(name)
 		b.WriteString(": ")
-		if h.value == "" {
+		if value == "" {
 			b.WriteString("_undef_")
 		} else {
-			b.WriteString(h.value)
+			b.WriteString(value)
 		}
 		b.WriteByte('\n')
 	}

@@ -127,22 +127,27 @@ func (h *handle) recv() (ct string, ev *Event, ok bool, errText string) {
 	return ct, ev, true, ""
 }
 
-// unpack copies the packed message out of C: one string holds every name, value and body,
-// and the event's strings are slices of it.
+// The Go tables must match the shim's, byte for byte: they are copied with memmove.
+var (
+	_ [unsafe.Sizeof(C.eslgo_hdr_t{}) - unsafe.Sizeof(rec{})]byte
+	_ [unsafe.Sizeof(rec{}) - unsafe.Sizeof(C.eslgo_hdr_t{})]byte
+	_ [unsafe.Sizeof(C.eslgo_span_t{}) - unsafe.Sizeof(span{})]byte
+	_ [unsafe.Sizeof(span{}) - unsafe.Sizeof(C.eslgo_span_t{})]byte
+)
+
+// unpack copies the packed message out of C into one Go allocation: the event's header
+// and element tables followed by every name, value and body, which the event's strings
+// are slices of.
 func (h *handle) unpack() (string, *Event) {
 	c := h.c
-	var data string
-	if c.strs_len > 0 {
-		data = string(unsafe.Slice((*byte)(unsafe.Pointer(c.strs)), int(c.strs_len)))
-	}
 	hdrs := unsafe.Slice(c.hdrs, int(c.nhdr))
-	elems := unsafe.Slice(c.elems, int(c.nelem))
+	strs := unsafe.Slice((*byte)(unsafe.Pointer(c.strs)), int(c.strs_len))
+	ctOff, ctLen := uint32(0), uint32(0)
 	outer := &c.ev[0]
-	ct := ""
 	for i := uint32(0); i < uint32(outer.nhdr); i++ {
 		hp := &hdrs[uint32(outer.hdr_first)+i]
-		if asciiEqualFold(data[hp.name_off:hp.name_off+hp.name_len], "content-type") {
-			ct = data[hp.value_off : hp.value_off+hp.value_len]
+		if hp.name_len == 12 && asciiEqualFold(unsafe.String(&strs[hp.name_off], 12), "content-type") {
+			ctOff, ctLen = uint32(hp.value_off), uint32(hp.value_len)
 			break
 		}
 	}
@@ -150,42 +155,45 @@ func (h *handle) unpack() (string, *Event) {
 	if c.nev == 2 {
 		slot = 1
 	}
-	return ct, buildEvent(&c.ev[slot], hdrs, elems, data)
-}
-
-func buildEvent(r *C.eslgo_ev_t, hdrs []C.eslgo_hdr_t, elems []C.eslgo_span_t, data string) *Event {
-	n, firstHdr := int(r.nhdr), int(r.hdr_first)
-	e := &Event{id: int(r.event_id), priority: Priority(r.priority)}
-	hs := make([]header, n)
-	var pool []string
-	for i := 0; i < n; i++ {
-		hp := &hdrs[firstHdr+i]
-		hs[i].name = data[hp.name_off : hp.name_off+hp.name_len]
-		hs[i].value = data[hp.value_off : hp.value_off+hp.value_len]
-		if k := int(hp.nelem); k > 0 {
-			if len(pool) < k {
-				// One slice for the arrays of this event; each header gets a capped piece
-				// so that appending to one never overwrites the next.
-				total := 0
-				for j := i; j < n; j++ {
-					total += max(int(hdrs[firstHdr+j].nelem), 0)
-				}
-				pool = make([]string, total)
+	r := &c.ev[slot]
+	n, first := int(r.nhdr), int(r.hdr_first)
+	elemFirst, nelem := 0, 0
+	if n > 0 {
+		last := &hdrs[first+n-1]
+		elemFirst = int(hdrs[first].elem_first)
+		nelem = int(last.elem_first) + max(int(last.nelem), 0) - elemFirst
+	}
+	recBytes := n * int(unsafe.Sizeof(rec{}))
+	spanBytes := nelem * int(unsafe.Sizeof(span{}))
+	buf := make([]byte, recBytes+spanBytes+len(strs))
+	if n > 0 {
+		copy(buf, unsafe.Slice((*byte)(unsafe.Pointer(&hdrs[first])), recBytes))
+	}
+	if nelem > 0 {
+		copy(buf[recBytes:], unsafe.Slice((*byte)(unsafe.Pointer(&unsafe.Slice(c.elems, int(c.nelem))[elemFirst])), spanBytes))
+	}
+	copy(buf[recBytes+spanBytes:], strs)
+	e := &Event{id: int(r.event_id), priority: Priority(r.priority), packed: true}
+	if n > 0 {
+		e.recs = unsafe.Slice((*rec)(unsafe.Pointer(&buf[0])), n)
+		if elemFirst != 0 {
+			for i := range e.recs {
+				e.recs[i].elemFirst -= uint32(elemFirst)
 			}
-			f := int(hp.elem_first)
-			for j := 0; j < k; j++ {
-				sp := &elems[f+j]
-				pool[j] = data[sp.off : sp.off+sp.len]
-			}
-			hs[i].array = pool[:k:k]
-			pool = pool[k:]
 		}
 	}
-	e.headers = hs
-	if r.has_body != 0 {
-		e.body, e.hasBody = data[r.body_off:r.body_off+r.body_len], true
+	if nelem > 0 {
+		e.spans = unsafe.Slice((*span)(unsafe.Pointer(&buf[recBytes])), nelem)
 	}
-	return e
+	if len(strs) > 0 {
+		// buf is not written to after this point, so the string may alias it.
+		e.data = unsafe.String(&buf[recBytes+spanBytes], len(strs))
+	}
+	if r.has_body != 0 {
+		e.body, e.hasBody = e.data[r.body_off:r.body_off+r.body_len], true
+	}
+	// The outer message's strings are in data too.
+	return e.data[ctOff : ctOff+ctLen], e
 }
 
 // disconnect calls esl_disconnect and frees the C memory. Only after the reader exited.

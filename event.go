@@ -55,7 +55,11 @@ type header struct {
 type Event struct {
 	id       int
 	priority Priority
-	headers  []header
+	headers  []header // used unless packed
+	packed   bool     // the headers are recs and spans into data (see event_packed.go)
+	data     string
+	recs     []rec
+	spans    []span
 	body     string
 	hasBody  bool
 	cursor   int
@@ -170,14 +174,13 @@ func (e *Event) header(name string, idx ...int) (string, bool) {
 		}
 		return "", false
 	}
-	h := &e.headers[i]
 	if len(idx) > 0 && idx[0] > -1 {
-		if idx[0] < len(h.array) {
-			return h.array[idx[0]], true
+		if idx[0] < e.nelemAt(i) {
+			return e.elemAt(i, idx[0]), true
 		}
 		return "", false
 	}
-	return h.value, true
+	return e.valueAt(i), true
 }
 
 // HeaderValues returns the elements of an array header, or the value of a scalar header
@@ -190,10 +193,10 @@ func (e *Event) HeaderValues(name string) []string {
 	if i < 0 {
 		return nil
 	}
-	if h := e.headers[i]; h.array != nil {
-		return append([]string(nil), h.array...)
+	if a := e.arrayAt(i); a != nil {
+		return append([]string(nil), a...)
 	}
-	return []string{e.headers[i].value}
+	return []string{e.valueAt(i)}
 }
 
 // GetBody is the twin of ESLevent::getBody ("" when there is no body).
@@ -296,11 +299,11 @@ func (e *Event) FirstHeader() string {
 // NextHeader is the twin of ESLevent::nextHeader: the next header name, "" at the end.
 // An array header counts once.
 func (e *Event) NextHeader() string {
-	if e == nil || e.cursor >= len(e.headers) {
+	if e == nil || e.cursor >= e.count() {
 		return ""
 	}
 	e.cursor++
-	return e.headers[e.cursor-1].name
+	return e.nameAt(e.cursor - 1)
 }
 
 // Headers iterates over the headers in order: name and value (the rendered ARRAY::
@@ -310,8 +313,8 @@ func (e *Event) Headers() iter.Seq2[string, string] {
 		if e == nil {
 			return
 		}
-		for i := 0; i < len(e.headers); i++ {
-			if !yield(e.headers[i].name, e.headers[i].value) {
+		for i := 0; i < e.count(); i++ {
+			if !yield(e.nameAt(i), e.valueAt(i)) {
 				return
 			}
 		}
@@ -323,7 +326,7 @@ func (e *Event) Len() int {
 	if e == nil {
 		return 0
 	}
-	return len(e.headers)
+	return e.count()
 }
 
 // Clone returns a deep copy (strings are shared, being immutable).
@@ -333,6 +336,10 @@ func (e *Event) Clone() *Event {
 	}
 	c := *e
 	c.cursor = 0
+	if e.packed {
+		// The packed tables are never written to: the copy shares them.
+		return &c
+	}
 	c.headers = make([]header, len(e.headers))
 	copy(c.headers, e.headers)
 	for i := range c.headers {
@@ -346,6 +353,15 @@ func (e *Event) Clone() *Event {
 // find returns the index of the first header named name (ASCII case-insensitive, as
 // libesl compares), or -1.
 func (e *Event) find(name string) int {
+	if e.packed {
+		for i := range e.recs {
+			r := &e.recs[i]
+			if int(r.nameLen) == len(name) && asciiEqualFold(e.data[r.nameOff:r.nameOff+r.nameLen], name) {
+				return i
+			}
+		}
+		return -1
+	}
 	for i := range e.headers {
 		if asciiEqualFold(e.headers[i].name, name) {
 			return i
@@ -357,6 +373,7 @@ func (e *Event) find(name string) int {
 // delHeader is esl_event_del_header_val: removes every header named name whose value is
 // val (any value when val is "").
 func (e *Event) delHeader(name, val string) {
+	e.unpack()
 	out := e.headers[:0]
 	for _, h := range e.headers {
 		if asciiEqualFold(h.name, name) && (val == "" || h.value == val) {
@@ -385,6 +402,7 @@ func render(a []string) string {
 // addHeader reproduces esl_event_add_header_string with the original's enum values, whose
 // bit tests decide the observable behaviour (spec section 5, quirk Q32).
 func (e *Event) addHeader(stack int, name, data string) {
+	e.unpack()
 	if name == "_body" {
 		e.body, e.hasBody = data, true
 	}
@@ -437,6 +455,7 @@ func (e *Event) addHeader(stack int, name, data string) {
 // addIndexed handles "name[N]": set element N of an array header, creating the header
 // or growing the array with empty elements as needed. N outside 0..4000 does nothing.
 func (e *Event) addIndexed(stack int, name string, n int, data string) {
+	e.unpack()
 	if n < 0 || n > 4000 {
 		return
 	}
@@ -541,15 +560,14 @@ func cstr(s string) string {
 func (e *Event) serializePlain(encode bool) string {
 	var b strings.Builder
 	n := 16
-	for i := range e.headers {
-		n += len(e.headers[i].name) + 3*len(e.headers[i].value) + 4
+	for i := 0; i < e.count(); i++ {
+		n += len(e.nameAt(i)) + 3*len(e.valueAt(i)) + 4
 	}
 	b.Grow(n + len(e.body) + 32)
-	for i := range e.headers {
-		h := &e.headers[i]
-		b.WriteString(cstr(h.name))
+	for i := 0; i < e.count(); i++ {
+		b.WriteString(cstr(e.nameAt(i)))
 		b.WriteString(": ")
-		v := cstr(h.value)
+		v := cstr(e.valueAt(i))
 		if v == "" {
 			b.WriteString("_undef_")
 		} else if encode {

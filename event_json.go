@@ -15,13 +15,13 @@ import (
 func (e *Event) serializeJSON() string {
 	var b strings.Builder
 	n := 8 + len(e.body)
-	for i := range e.headers {
-		n += len(e.headers[i].name) + len(e.headers[i].value) + 8
+	for i := 0; i < e.count(); i++ {
+		n += len(e.nameAt(i)) + len(e.valueAt(i)) + 8
 	}
 	b.Grow(n)
 	b.WriteByte('{')
 	b.WriteByte('\n')
-	members := len(e.headers)
+	members := e.count()
 	if e.hasBody {
 		members += 2
 	}
@@ -38,20 +38,19 @@ func (e *Event) serializeJSON() string {
 		}
 		b.WriteByte('\n')
 	}
-	for i := range e.headers {
-		h := &e.headers[i]
-		member(h.name)
-		if h.array != nil {
+	for i := 0; i < e.count(); i++ {
+		member(e.nameAt(i))
+		if k := e.nelemAt(i); k > 0 {
 			b.WriteByte('[')
-			for j, v := range h.array {
+			for j := 0; j < k; j++ {
 				if j > 0 {
 					b.WriteString(", ")
 				}
-				jsonString(&b, v)
+				jsonString(&b, e.elemAt(i, j))
 			}
 			b.WriteByte(']')
 		} else {
-			jsonString(&b, h.value)
+			jsonString(&b, e.valueAt(i))
 		}
 		end()
 	}

@@ -175,11 +175,11 @@ func TestEventNames(t *testing.T) {
 
 func TestRawCommand(t *testing.T) {
 	for in, want := range map[string]string{
-		"api status":                                  "api status\n\n",
-		"api status\n":                                "api status\n\n",
-		"api status\r\n\r\n":                          "api status\n\n",
-		"\napi status\n\n\n":                          "api status\n\n",
-		"sendmsg u\ncall-command: hangup":             "sendmsg u\ncall-command: hangup\n\n",
+		"api status":                                   "api status\n\n",
+		"api status\n":                                 "api status\n\n",
+		"api status\r\n\r\n":                           "api status\n\n",
+		"\napi status\n\n\n":                           "api status\n\n",
+		"sendmsg u\ncall-command: hangup":              "sendmsg u\ncall-command: hangup\n\n",
 		"sendevent CUSTOM\nContent-Length: 5\n\nhello": "sendevent CUSTOM\nContent-Length: 5\n\nhello",
 		"sendevent X\ncontent-length:2\n\nab\n\n":      "sendevent X\ncontent-length:2\n\nab",
 	} {

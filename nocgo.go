@@ -30,5 +30,5 @@ func attachHandle(fd int) (*handle, *Event, error) {
 }
 
 func (h *handle) recv() (string, *Event, bool, string) { return "", nil, false, "no cgo" }
-func (h *handle) disconnect()                         {}
-func waitWritable(int, int)                           {}
+func (h *handle) disconnect()                          {}
+func waitWritable(int, int)                            {}

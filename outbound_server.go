@@ -137,10 +137,20 @@ type OutboundStats struct {
 }
 
 // OutboundServer serves FreeSWITCH's outbound event socket connections (dialplan application
-// `socket`): one C thread per call, as esl_listen_threaded does, with a Go handler on it.
-// Unlike esl_listen_threaded it binds the host it is given (IPv4 or IPv6), can bound the
-// sessions served at once, counts what it does, and stops: Shutdown and Close return only
-// once every thread, goroutine and socket the server started is gone.
+// `socket`). Like esl_listen_threaded it accepts on a thread of the C library and gives each
+// call a C thread of its own, which lives as long as the call; the handler runs on a
+// goroutine that thread waits for. Unlike esl_listen_threaded it binds the host it is given
+// (IPv4 or IPv6), can bound the sessions served at once, counts what it does, and stops:
+// Shutdown and Close return only once every thread, goroutine and socket the server started
+// is gone.
+//
+// What it starts, and how each is waited for: the accept loop runs in the goroutine that
+// called Serve, blocked in C (Serve returns once it is stopped); each session has a detached
+// C thread (esl_listener_wait_idle waits until it has left the library, then the kernel is
+// asked until the thread no longer exists), a goroutine running the handler and the
+// Connection's reader goroutine (both end before the thread leaves), the accepted socket
+// and a duplicate of it used to cut the session (both closed before the thread leaves); and
+// the listening socket, closed last.
 //
 // It is built on esl's listener extensions (esl_listener_*). Linked to the original libesl
 // (-tags libesl) they do not exist: NewOutboundServer fails with an error matching
@@ -167,6 +177,7 @@ type OutboundServer struct {
 	sessions  map[*serverSession]struct{}
 	drained   chan struct{}      // closed once closing and no session is left
 	exiting   map[int64]struct{} // threads that left their session and may still be running
+	pruneAt   int                // size of exiting at which the threads gone are forgotten
 	finished  chan struct{}      // closed when the first Shutdown or Close has completed
 }
 
@@ -245,6 +256,7 @@ func NewOutboundServer(addr string, handler OutboundHandler, opts ...OutboundOpt
 		lst:      lst,
 		sessions: make(map[*serverSession]struct{}),
 		exiting:  make(map[int64]struct{}),
+		pruneAt:  minPruneAt,
 	}
 	srv.addr = boundAddr(int(C.eslgo_listener_socket(lst)))
 	srv.baseCtx, srv.cancelBase = context.WithCancel(context.Background())
@@ -405,14 +417,15 @@ func (srv *OutboundServer) untrack(ss *serverSession) {
 	delete(srv.sessions, ss)
 	if ss.tid > 0 {
 		srv.exiting[ss.tid] = struct{}{}
-		if len(srv.exiting) >= 256 {
+		if len(srv.exiting) >= srv.pruneAt {
 			// Threads exit microseconds after their session: forget those already gone, so the
-			// set stays small while the server runs.
+			// set stays small while the server runs, and prune again only once it doubled.
 			for tid := range srv.exiting {
 				if tid != ss.tid && !threadAlive(tid) {
 					delete(srv.exiting, tid)
 				}
 			}
+			srv.pruneAt = max(minPruneAt, 2*len(srv.exiting))
 		}
 	}
 	if srv.closing && len(srv.sessions) == 0 && srv.drained != nil {
@@ -542,6 +555,8 @@ func (srv *OutboundServer) cutAll() {
 		ss.cut()
 	}
 }
+
+const minPruneAt = 256
 
 // threadExitWait bounds the wait for session threads to exit once they left the library; it
 // is only reached if the kernel reused a thread id for a thread of someone else.

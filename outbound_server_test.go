@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"runtime"
@@ -154,6 +155,7 @@ func commandLines(got []string) []string {
 // when the linked library has no stoppable listener.
 func newTestServer(t testing.TB, h OutboundHandler, opts ...OutboundOption) *OutboundServer {
 	t.Helper()
+	opts = append([]OutboundOption{WithLogger(slog.New(slog.NewTextHandler(testLogWriter{t}, nil)))}, opts...)
 	srv, err := NewOutboundServer("127.0.0.1:0", h, opts...)
 	if errors.Is(err, ErrUnsupported) {
 		t.Skipf("skipped: %v", err)
@@ -166,6 +168,14 @@ func newTestServer(t testing.TB, h OutboundHandler, opts ...OutboundOption) *Out
 		assert.ErrorIs(t, <-served, ErrServerClosed)
 	})
 	return srv
+}
+
+// testLogWriter sends a server's log to the test's log, where an expected panic is no noise.
+type testLogWriter struct{ t testing.TB }
+
+func (w testLogWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
 }
 
 func newFakeFS(t testing.TB) *esltest.Server {

@@ -20,9 +20,10 @@ import (
 // terminators, and checks that exactly N events arrive, in order, with the expected
 // checksum over Event-Name, Unique-ID and Event-Date-Timestamp. It counts; it does not time.
 //
-// Writes are lockstep: the pump writes one piece, waits until the kernel delivered it and
-// the client's socket has nothing left to read, then writes the next, so each piece
-// reaches the library's read call on its own instead of merging with its neighbours.
+// Writes are lockstep: the pump writes one piece, waits until the client's socket has
+// received it and has nothing left to read (TCP_INFO and FIONREAD on the client's socket,
+// which this process owns), then writes the next, so each piece reaches the library's
+// read call on its own instead of merging with its neighbours.
 func TestLossless(t *testing.T) {
 	n := 200000
 	if v := os.Getenv("BENCH_LOSSLESS_EVENTS"); v != "" {
@@ -67,9 +68,9 @@ func losslessRun(t *testing.T, set *pump.Set, format string, split pump.Split, n
 		Split:      split,
 		Seed:       int64(n) + int64(split),
 		CloseAfter: true,
-		Drained: func() {
+		Drained: func(written int64) {
 			if fd := clientFD.Load(); fd >= 0 {
-				pump.WaitRead(int(fd))
+				pump.WaitConsumed(int(fd), written)
 			}
 		},
 		OnDone: func(st pump.StreamStats) { done <- st },

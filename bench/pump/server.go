@@ -4,6 +4,7 @@ package pump
 
 import (
 	"bufio"
+	"encoding/binary"
 	"io"
 	"math/rand"
 	"net"
@@ -50,11 +51,12 @@ type Options struct {
 	// CloseAfter shuts the write side down once the events are written, so a counting
 	// client sees the end of the stream.
 	CloseAfter bool
-	// Drained, when set, makes split writes lockstep: after a piece is written and the
-	// kernel delivered it, the pump calls Drained, which returns once the client has read
-	// everything (for example once FIONREAD on the client's socket is 0). Each piece then
-	// reaches the client's read call on its own.
-	Drained func()
+	// Drained, when set, makes split writes lockstep: after each piece the pump calls
+	// Drained with the number of bytes written on the connection so far (greeting and
+	// replies included), and Drained returns once the client has received and read them
+	// all (WaitConsumed on the client's socket does that). Each piece then reaches the
+	// client's read call on its own.
+	Drained func(written int64)
 	// LockstepEvery applies Drained to one piece in this many under SplitRandom
 	// (0 or 1: every piece). SplitAdversarial applies it to every piece.
 	LockstepEvery int
@@ -159,16 +161,17 @@ func (s *Server) accept() {
 }
 
 type conn struct {
-	s   *Server
-	c   *net.TCPConn
-	wmu sync.Mutex
-	fd  int
+	s       *Server
+	c       *net.TCPConn
+	wmu     sync.Mutex
+	written int64 // under wmu
 }
 
 func (k *conn) write(b []byte) error {
 	k.wmu.Lock()
 	defer k.wmu.Unlock()
-	_, err := k.c.Write(b)
+	n, err := k.c.Write(b)
+	k.written += int64(n)
 	return err
 }
 
@@ -180,10 +183,7 @@ var apiResponse = []byte("Content-Type: api/response\nContent-Length: 4\n\n+OK\n
 
 func (s *Server) serve(c *net.TCPConn) {
 	c.SetNoDelay(true)
-	k := &conn{s: s, c: c, fd: -1}
-	if rc, err := c.SyscallConn(); err == nil {
-		rc.Control(func(fd uintptr) { k.fd = int(fd) })
-	}
+	k := &conn{s: s, c: c}
 	if k.write([]byte("Content-Type: auth/request\n\n")) != nil {
 		return
 	}
@@ -390,13 +390,12 @@ func (k *conn) writeAdversarial(f Format, opt Options, st *StreamStats) error {
 	return nil
 }
 
-// drain waits until the kernel has delivered everything written (the send queue is
-// empty), then until the client has read it (opt.Drained).
+// drain hands the byte count written so far on the connection to opt.Drained.
 func (k *conn) drain(opt Options) {
-	for spins := 0; k.fd >= 0 && OutQueue(k.fd) > 0; spins++ {
-		backoff(spins)
-	}
-	opt.Drained()
+	k.wmu.Lock()
+	w := k.written
+	k.wmu.Unlock()
+	opt.Drained(w)
 }
 
 // OutQueue is SIOCOUTQ: bytes written on the socket fd that the peer has not acknowledged.
@@ -414,15 +413,33 @@ func ioctlInt(fd int, req uintptr) int {
 	return int(v)
 }
 
-// WaitRead returns once nothing is left to read on the socket fd (or it is gone).
-func WaitRead(fd int) {
-	for spins := 0; InQueue(fd) > 0; spins++ {
+// BytesReceived is tcpi_bytes_received of TCP_INFO: the bytes the socket fd has received
+// (in order, whether read or not); -1 when unknown.
+func BytesReceived(fd int) int64 {
+	var info [232]byte
+	n := uint32(len(info))
+	_, _, e := syscall.Syscall6(syscall.SYS_GETSOCKOPT, uintptr(fd), syscall.IPPROTO_TCP, syscall.TCP_INFO,
+		uintptr(unsafe.Pointer(&info[0])), uintptr(unsafe.Pointer(&n)), 0)
+	if e != 0 || n < 136 {
+		return -1
+	}
+	return int64(binary.NativeEndian.Uint64(info[128:136]))
+}
+
+// WaitConsumed returns once the socket fd has received written bytes in all and has
+// nothing left to read, or when the socket is gone.
+func WaitConsumed(fd int, written int64) {
+	for spins := 0; ; spins++ {
+		got := BytesReceived(fd)
+		if got < 0 || got >= written && InQueue(fd) <= 0 {
+			return
+		}
 		backoff(spins)
 	}
 }
 
 func backoff(spins int) {
-	if spins < 64 {
+	if spins < 256 {
 		return
 	}
 	syscall.Syscall(syscall.SYS_SCHED_YIELD, 0, 0, 0)

@@ -12,13 +12,36 @@
 
 #include "esl.h"
 
+/* sscanf("%2x") on s, given only the white space it skips and the two characters after it,
+ * so long inputs full of escapes do not cost a strlen per escape. */
+static int scan_hex(const char *s, unsigned int *out)
+{
+	size_t w = strspn(s, " \t\n\v\f\r"), n = w;
+	char small[64], *copy = small;
+	int r;
+
+	while (n < w + 2 && s[n]) {
+		n++;
+	}
+	if (n + 1 > sizeof(small) && !(copy = malloc(n + 1))) {
+		return 0;
+	}
+	memcpy(copy, s, n);
+	copy[n] = '\0';
+	r = sscanf(copy, "%2x", out);
+	if (copy != small) {
+		free(copy);
+	}
+	return r == 1;
+}
+
 static char *ref_decode(char *s)
 {
 	char *o = s;
 	unsigned int tmp;
 
 	for (; *s; s++, o++) {
-		if (*s == '%' && s[1] && s[2] && sscanf(s + 1, "%2x", &tmp) == 1) {
+		if (*s == '%' && s[1] && s[2] && scan_hex(s + 1, &tmp)) {
 			*o = (char) tmp;
 			s += 2;
 		} else {

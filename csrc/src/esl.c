@@ -334,7 +334,8 @@ static esl_status_t fill(esl_handle_t *h, esl_conn_t *c, int64_t deadline)
 		}
 		esl_wire_commit(c->wire, 0);
 		if (n == 0) {
-			set_err(h, 0, "Connection closed by peer");
+			/* say so when a half-received message is lost with the connection */
+			set_err(h, 0, esl_wire_buffered(c->wire) ? "Connection closed by peer in the middle of a message" : "Connection closed by peer");
 			h->connected = 0;
 			return ESL_FAIL;
 		}

@@ -6,6 +6,9 @@
  * reclaimed when the buffer runs empty or when a write needs room and moving the unread
  * bytes costs no more than the space it frees, so every byte is copied O(1) times.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* POSIX and GNU declarations with -std=c11 */
+#endif
 #include "esl.h"
 
 struct esl_buffer {

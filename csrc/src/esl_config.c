@@ -3,6 +3,9 @@
  * [+sections].
  * Part of esl, an implementation of the libesl API.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* POSIX and GNU declarations with -std=c11 */
+#endif
 #include "esl.h"
 
 /* Copies src into dst (size dstlen) only if it fits whole. */

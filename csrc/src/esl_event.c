@@ -716,7 +716,8 @@ esl_event_builder_t *esl_event_build_begin(esl_event_t *event)
 		n++;
 	}
 	/* a varying seed keeps chosen names from all landing in one probe chain */
-	b->seed = ((uint64_t) (uintptr_t) b << 16) ^ (uint64_t) time(NULL) ^ ((uint64_t) ++counter << 40);
+	b->seed = ((uint64_t) (uintptr_t) b << 16) ^ (uint64_t) time(NULL) ^
+			  ((uint64_t) __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED) << 40);
 	b->capents = 16;
 	b->caprecs = 16;
 	while (b->capents < n) {

@@ -9,7 +9,7 @@
  * Input is strict RFC 8259 JSON with a nesting limit, parsed in one pass without recursion.
  */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE
+#define _GNU_SOURCE /* strcasecmp, strnlen */
 #endif
 #include "esl.h"
 #include "esl_event_internal.h"

@@ -12,8 +12,8 @@ static const char *const LEVEL_NAMES[] = {
 	"EMERG", "ALERT", "CRIT", "ERROR", "WARNING", "NOTICE", "INFO", "DEBUG"
 };
 
-/* Messages above this level are dropped by the built-in logger. Plain int accesses are enough:
- * a racing reader sees either the old or the new level. */
+/* Messages above this level are dropped by the built-in logger; read and set atomically, since
+ * any thread may log while another changes it. */
 static int esl_log_level = ESL_LOG_LEVEL_DEBUG;
 
 static void null_logger(const char *file, const char *func, int line, int level, const char *fmt, ...)
@@ -43,7 +43,7 @@ static void default_logger(const char *file, const char *func, int line, int lev
 	va_list ap;
 	int n;
 
-	if (level > esl_log_level || !fmt) {
+	if (level > __atomic_load_n(&esl_log_level, __ATOMIC_RELAXED) || !fmt) {
 		return;
 	}
 
@@ -77,7 +77,7 @@ ESL_DECLARE(void) esl_global_set_default_logger(int level)
 	if (level < 0 || level > ESL_LOG_LEVEL_DEBUG) {
 		level = ESL_LOG_LEVEL_DEBUG;
 	}
-	esl_log_level = level;
+	__atomic_store_n(&esl_log_level, level, __ATOMIC_RELAXED);
 	esl_log = default_logger;
 }
 
@@ -89,7 +89,7 @@ int esl_log_enabled(int level)
 		return 0;
 	}
 	if (cur == default_logger) {
-		return level <= esl_log_level;
+		return level <= __atomic_load_n(&esl_log_level, __ATOMIC_RELAXED);
 	}
 	return 1;
 }

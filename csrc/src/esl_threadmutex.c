@@ -2,6 +2,9 @@
  * esl_threadmutex.c: recursive mutexes and detached threads on pthreads.
  * Part of esl, an implementation of the libesl API.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* PTHREAD_MUTEX_RECURSIVE, PTHREAD_STACK_MIN */
+#endif
 #include "esl.h"
 
 #include <limits.h>
@@ -20,12 +23,12 @@ struct esl_thread {
 
 #define DEFAULT_STACK_SIZE (240 * 1024)
 
-/* Read when a thread starts; plain accesses match the original's unsynchronised global. */
+/* Read when a thread is created; accessed atomically since any thread may create threads. */
 static size_t thread_default_stacksize = DEFAULT_STACK_SIZE;
 
 ESL_DECLARE(void) esl_thread_override_default_stacksize(size_t size)
 {
-	thread_default_stacksize = size;
+	__atomic_store_n(&thread_default_stacksize, size, __ATOMIC_RELAXED);
 }
 
 static void *thread_launch(void *args)
@@ -51,7 +54,7 @@ esl_status_t esl_thread_create_detached_ex(esl_thread_function_t func, void *dat
 	}
 	thread->function = func;
 	thread->private_data = data;
-	thread->stack_size = stack_size ? stack_size : thread_default_stacksize;
+	thread->stack_size = stack_size ? stack_size : __atomic_load_n(&thread_default_stacksize, __ATOMIC_RELAXED);
 	if (thread->stack_size < (size_t) PTHREAD_STACK_MIN) {
 		thread->stack_size = PTHREAD_STACK_MIN;
 	}

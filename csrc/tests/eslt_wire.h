@@ -12,6 +12,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -353,6 +354,7 @@ typedef struct {
 	int answer_connect;     /* read "connect\n\n" first and answer it */
 	const char *connect_reply; /* NULL: ESLT_CONNECT_REPLY; "" : write data as the reply */
 	int hold_open;          /* keep the socket open until the client side closes */
+	int client_nonblock;    /* give the handle a non-blocking socket, as esl_listen does */
 	pthread_t thread;
 	int started;
 } eslt_peer_t;
@@ -445,6 +447,9 @@ static inline int eslt_attach(esl_handle_t *h, eslt_peer_t *p)
 	}
 	p->fd = sv[1];
 	p->answer_connect = 1;
+	if (p->client_nonblock) {
+		fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
+	}
 	if (pthread_create(&p->thread, NULL, eslt_peer_main, p)) {
 		close(sv[0]);
 		close(sv[1]);

@@ -68,6 +68,7 @@ static void test_recordings_over_socket(void)
 		peer.len = len;
 		peer.chunk = 4093;
 		peer.vary = 1;
+		peer.client_nonblock = f % 3 == 2;
 		CHECK_INT(eslt_attach(&h, &peer), 0);
 		CHECK_STR(h.last_sr_reply, "+OK");
 		drain_handle(&h, &got, (int) (f & 1));
@@ -226,7 +227,7 @@ static void *script_main(void *arg)
 	return NULL;
 }
 
-static int script_attach(esl_handle_t *h, script_t *s, script_fn fn)
+static int script_attach_ex(esl_handle_t *h, script_t *s, script_fn fn, int nonblock)
 {
 	int sv[2];
 
@@ -235,11 +236,19 @@ static int script_attach(esl_handle_t *h, script_t *s, script_fn fn)
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
 		return -1;
 	}
+	if (nonblock) {
+		fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
+	}
 	s->fd = sv[1];
 	s->fn = fn;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_create(&s->thread, NULL, script_main, s);
 	return esl_attach_handle(h, sv[0], NULL) == ESL_SUCCESS ? 0 : -1;
+}
+
+static int script_attach(esl_handle_t *h, script_t *s, script_fn fn)
+{
+	return script_attach_ex(h, s, fn, 0);
 }
 
 static void script_finish(esl_handle_t *h, script_t *s)
@@ -620,6 +629,23 @@ static void test_long_args(void)
 	esl_event_destroy(&ev);
 
 	script_finish(&h, &s);
+
+	/* a command far larger than the socket buffer, through a non-blocking socket (EAGAIN) */
+	{
+		size_t big = 4 << 20;
+		char *cmd = malloc(big + 1);
+		memcpy(cmd, "api ", 4);
+		memset(cmd + 4, 'x', big - 4);
+		cmd[big] = '\0';
+		CHECK_INT(script_attach_ex(&h, &s, capture_fn, 1), 0);
+		CHECK_INT(esl_send_recv(&h, cmd), ESL_SUCCESS);
+		got = script_last(&s, 2, &len);
+		CHECK(got && len == big + 2 && !memcmp(got, cmd, big) && !memcmp(got + big, "\n\n", 2));
+		free(got);
+		CHECK_STR(h.last_sr_reply, "+OK");
+		script_finish(&h, &s);
+		free(cmd);
+	}
 	free(arg);
 	free(want);
 }

@@ -23,6 +23,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -58,7 +59,13 @@ func run(ctx context.Context, args []string, out io.Writer, ready chan<- net.Add
 	}
 	logger := log.New(out, "", log.LstdFlags)
 
-	srv, err := esl.NewOutboundServer(*listen, callHandler(logger), esl.WithMaxSessions(*maxSessions))
+	handler := callHandler(logger)
+	srv, err := esl.NewOutboundServer(*listen, handler, esl.WithMaxSessions(*maxSessions))
+	if errors.Is(err, esl.ErrUnsupported) {
+		// Linked to the original libesl (-tags libesl): only esl_listen_threaded, which binds
+		// every IPv4 address, serves without limit and cannot be stopped.
+		return listenThreaded(ctx, *listen, handler, logger, ready)
+	}
 	if err != nil {
 		return err
 	}
@@ -83,6 +90,24 @@ func run(ctx context.Context, args []string, out io.Writer, ready chan<- net.Add
 	st := srv.Stats()
 	logger.Printf("Stopped: %d calls served, %d refused, %d panics", st.Completed, st.Refused, st.Panics)
 	return err
+}
+
+// listenThreaded serves with esl.ListenThreaded, the twin of esl_listen_threaded. It returns
+// only when listening fails; Ctrl-C ends the process.
+func listenThreaded(ctx context.Context, listen string, handler esl.OutboundHandler, logger *log.Logger, ready chan<- net.Addr) error {
+	host, portText, err := net.SplitHostPort(listen)
+	if err != nil {
+		return err
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil || port <= 0 {
+		return fmt.Errorf("ListenThreaded needs a port number, not %q", portText)
+	}
+	logger.Printf("Listening for connections on %s (ListenThreaded: every IPv4 address, cannot be stopped)", listen)
+	if ready != nil {
+		ready <- &net.TCPAddr{IP: net.ParseIP(host), Port: port}
+	}
+	return esl.ListenThreaded(host, port, func(c *esl.Connection) { handler(ctx, c) }, 1000)
 }
 
 // callHandler returns the handler of one call: the body of the Ruby example's fork.
