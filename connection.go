@@ -141,15 +141,11 @@ func (s *connState) readLoop() {
 	var endErr error
 	defer func() { s.readerExit(endErr) }()
 	for {
-		t0 := time.Now()
 		ct, ev, ok, errText := s.h.recv()
-		t1 := time.Now()
 		if ev != nil {
 			s.messages.Add(1)
 			s.route(ct, ev)
 		}
-		DbgRecv.Add(int64(t1.Sub(t0)))
-		DbgRoute.Add(int64(time.Since(t1)))
 		if !ok {
 			if s.closing.Load() {
 				endErr = ErrClosed
@@ -656,5 +652,3 @@ func (c *Connection) Stats() Stats {
 	return Stats{Messages: s.messages.Load(), EventsQueued: q, EventsDelivered: d, QueueDepth: depth,
 		MaxQueueDepth: maxDepth, RepliesDropped: s.repliesDropped.Load(), PendingReplies: pend}
 }
-
-var DbgRecv, DbgRoute atomic.Int64

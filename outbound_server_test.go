@@ -547,8 +547,7 @@ func TestOutboundServerNoLeaks(t *testing.T) {
 	assert.LessOrEqual(t, threadsAfter, threads, "threads after Shutdown")
 	assert.Eventually(t, func() bool { return countDir(t, "/proc/self/fd") <= fds }, 5*time.Second, time.Millisecond,
 		"descriptors: %d before, %d after", fds, countDir(t, "/proc/self/fd"))
-	goleak.VerifyNone(t, goroutines, goleak.IgnoreAnyFunction("github.com/cgoesl/esl.ListenThreaded"),
-		goleak.IgnoreAnyFunction("github.com/cgoesl/esl.Listen"))
+	goleak.VerifyNone(t, goroutines)
 }
 
 func countDir(t testing.TB, dir string) int {

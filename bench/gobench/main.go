@@ -114,9 +114,9 @@ func apiLoop(ctx context.Context, conn *esl.Connection, n int) error {
 }
 
 type sample struct {
-	wall                     time.Time
-	cpu                      int64 // ns of user and system time
-	mallocs, bytes, gcs      uint64
+	wall                time.Time
+	cpu                 int64 // ns of user and system time
+	mallocs, bytes, gcs uint64
 }
 
 func measure() sample {

@@ -52,7 +52,7 @@ func main() {
 	events := flag.Int("events", envInt("BENCH_EVENTS", 1000000), "events per run (BENCH_EVENTS)")
 	rounds := flag.Int("rounds", envInt("BENCH_ROUNDS", 3), "interleaved rounds (BENCH_ROUNDS)")
 	apiN := flag.Int("api", envInt("BENCH_API", 100000), "api round trips per run (BENCH_API)")
-	rssRun := flag.Bool("rss", os.Getenv("BENCH_RSS") == "1", "also the 10M-event RSS runs (BENCH_RSS=1)")
+	rssRun := flag.Bool("rss", os.Getenv("BENCH_RSS") == "1", "also the 10M-event RSS run of the Go binding (BENCH_RSS=1; BENCH_RSS_C=1 adds C over csrc)")
 	rssEvents := flag.Int("rss-events", envInt("BENCH_RSS_EVENTS", 10000000), "events of the RSS runs")
 	only := flag.String("only", os.Getenv("BENCH_ONLY"), "comma-separated tables to run: events,api (default both)")
 	flag.Parse()
@@ -196,7 +196,7 @@ func main() {
 		fmt.Printf("\nRSS: %d plain events received, nothing freed explicitly (load average %s)\n\n", *rssEvents, loadAvg())
 		var rows [][]string
 		for _, c := range clients {
-			if c.key != "go" && c.key != "c" {
+			if c.key != "go" && !(c.key == "c" && os.Getenv("BENCH_RSS_C") == "1") {
 				continue
 			}
 			r := run(c, "plain", *rssEvents)
