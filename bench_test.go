@@ -197,7 +197,7 @@ func pipeResponder(b *testing.B) *Connection {
 		out := make([]byte, 0, 64<<10)
 		// The reply to connect first.
 		out = append(out, "Content-Type: command/reply\nReply-Text: +OK\n\n"...)
-		prevLF := false
+		prevLF, first := false, true
 		for {
 			n, err := peer.Read(buf)
 			if err != nil {
@@ -214,8 +214,9 @@ func pipeResponder(b *testing.B) *Connection {
 					prevLF = false
 				}
 			}
-			if len(out) == 0 {
+			if first && blocks > 0 {
 				blocks-- // the first block was connect, answered above
+				first = false
 			}
 			for ; blocks > 0; blocks-- {
 				out = append(out, reply...)

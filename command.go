@@ -36,8 +36,17 @@ func rawCommand(op, cmd string) ([]byte, error) {
 	if strings.IndexByte(head, '\r') >= 0 {
 		return nil, newError(op, "CR inside the command block", ErrBadArgument)
 	}
+	cl, ok, present := contentLength(head)
+	switch {
+	case present && !ok:
+		// The server would read an unparsable length as 0, or drop the connection on a
+		// negative one.
+		return nil, newError(op, "invalid Content-Length", ErrBadArgument)
+	case !hasBody && cl != 0:
+		// The server would take the start of the next command as this one's body.
+		return nil, newError(op, "Content-Length without a body", ErrBadArgument)
+	}
 	if hasBody {
-		cl, ok := contentLength(head)
 		switch {
 		case !ok:
 			if strings.Trim(body, "\r\n") != "" {
@@ -57,20 +66,21 @@ func rawCommand(op, cmd string) ([]byte, error) {
 	return b, nil
 }
 
-// contentLength finds a Content-Length header line in a command block.
-func contentLength(head string) (int, bool) {
+// contentLength finds a Content-Length header line in a command block: its value, whether
+// that is a valid length, and whether the header is there at all.
+func contentLength(head string) (n int, ok, present bool) {
 	for _, line := range strings.Split(head, "\n")[1:] {
-		name, val, ok := strings.Cut(line, ":")
-		if !ok || !asciiEqualFold(strings.TrimSpace(name), "content-length") {
+		name, val, found := strings.Cut(line, ":")
+		if !found || !asciiEqualFold(strings.TrimSpace(name), "content-length") {
 			continue
 		}
 		n, err := strconv.Atoi(strings.TrimSpace(val))
 		if err != nil || n < 0 {
-			return 0, false
+			return 0, false, true
 		}
-		return n, true
+		return n, true, true
 	}
-	return 0, false
+	return 0, false, false
 }
 
 // simpleCommand joins words with spaces and ends the block.

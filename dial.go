@@ -72,6 +72,11 @@ func Dial(ctx context.Context, addr string, opts ...DialOption) (*Connection, er
 			return nil, err
 		}
 	}
+	for _, a := range append([]string{cfg.format}, cfg.events...) {
+		if err := checkArg("dial", "event subscription", a); err != nil {
+			return nil, err
+		}
+	}
 	timeout := cfg.timeout
 	if dl, ok := ctx.Deadline(); ok {
 		if left := time.Until(dl); timeout <= 0 || left < timeout {

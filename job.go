@@ -1,6 +1,7 @@
 package esl
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"fmt"
@@ -111,14 +112,15 @@ func (t *jobTable) fail(err error) {
 // and for commands that drop subscriptions, so the automatic BACKGROUND_JOB subscription
 // keeps the format the user chose and is renewed when needed.
 func (t *jobTable) noteCommand(cmd []byte) {
-	if len(cmd) < 6 {
+	// Cheap first test: only event, events, noevents and nixevent matter.
+	if len(cmd) < 6 || (cmd[0]|0x20 != 'e' && cmd[0]|0x20 != 'n') {
 		return
 	}
-	line := string(cmd[:min(len(cmd), 64)])
-	if i := strings.IndexByte(line, '\n'); i >= 0 {
+	line := cmd
+	if i := bytes.IndexByte(line, '\n'); i >= 0 {
 		line = line[:i]
 	}
-	fields := strings.Fields(line)
+	fields := strings.Fields(string(line))
 	if len(fields) == 0 {
 		return
 	}

@@ -24,15 +24,17 @@
  *              succeeded) otherwise; then as in pass 2.
  *
  * Which k (CI mode; ESL_FAULTS_FULL=1 runs every k of every stream with s = 0 in passes 2
- * and 3, which takes several minutes under the sanitizers):
- *   - streams under SMALL_LIMIT bytes: every k;
- *   - larger streams: every k inside an outer header block (the CHANNEL_DATA reply of the
- *     outbound streams is one), every k within BOUNDARY_NEAR bytes of a message boundary,
- *     and every STRIDE-th k inside bodies;
- *   - s = 0 for streams under FULL_LIMIT bytes. For larger ones s is the start of the
- *     message two before the one that k cuts (the handle still sees complete messages and
- *     then the cut), and additionally s = 0 for every k that is a multiple of FULL_STRIDE;
- *   - pass 4: every k up to LOGIN_TAIL bytes past the auth reply, then every FULL_STRIDE-th k.
+ * and 3, which takes many minutes under the sanitizers):
+ *   - streams under SMALL_LIMIT bytes: every k, s = 0, in passes 2 and 3;
+ *   - larger streams, pass 2: every k within BOUNDARY_NEAR bytes of a message boundary or of
+ *     the end of a header block (the empty line), and every STRIDE-th k. s is the start of
+ *     the message two before the one that k cuts (the handle sees up to two complete
+ *     messages, then the cut), and additionally s = 0 for every FULL_STRIDE-th k and the
+ *     last;
+ *   - larger streams, pass 3: every k up to LOGIN_TAIL bytes past the CHANNEL_DATA reply,
+ *     the boundary neighbourhoods as in pass 2, and every FULL_STRIDE-th k; s = 0;
+ *   - pass 4: every k up to LOGIN_TAIL bytes past the auth reply, then every FULL_STRIDE-th k
+ *     and the last.
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -44,7 +46,6 @@
 #include "eslt_wire.h"
 
 #define SMALL_LIMIT (8 * 1024)
-#define FULL_LIMIT (40 * 1024)
 #define STRIDE 31
 #define FULL_STRIDE 997
 #define BOUNDARY_NEAR 2
@@ -202,6 +203,7 @@ static size_t frame_start(const frames_t *f, size_t i)
 	return i == 0 ? 0 : f->end[i - 1];
 }
 
+/* Within BOUNDARY_NEAR bytes of a message boundary or of the end of a header block. */
 static int near_boundary(const frames_t *f, size_t k)
 {
 	size_t i;
@@ -210,8 +212,8 @@ static int near_boundary(const frames_t *f, size_t k)
 		return 1;
 	}
 	for (i = 0; i < f->n; i++) {
-		size_t b = f->end[i];
-		if ((k >= b && k - b <= BOUNDARY_NEAR) || (k < b && b - k <= BOUNDARY_NEAR)) {
+		size_t b = f->end[i], h = f->hdr_end[i];
+		if ((k >= b ? k - b : b - k) <= BOUNDARY_NEAR || (k >= h ? k - h : h - k) <= BOUNDARY_NEAR) {
 			return 1;
 		}
 	}
@@ -233,16 +235,17 @@ static int at_boundary(const frames_t *f, size_t k)
 	return 0;
 }
 
-/* Whether a cut at k is run in CI mode (see the top of the file). */
+/* Whether pass 2 cuts at k in CI mode (see the top of the file). */
 static int selected(const frames_t *f, size_t len, size_t k, int full)
 {
-	size_t i;
+	return full || len < SMALL_LIMIT || k % STRIDE == 0 || k == len || near_boundary(f, k);
+}
 
-	if (full || len < SMALL_LIMIT || k % STRIDE == 0 || k == len || near_boundary(f, k)) {
-		return 1;
-	}
-	i = frame_of(f, k);
-	return i < f->n && k < f->hdr_end[i];
+/* Whether pass 3 cuts at k in CI mode. */
+static int selected_attach(const frames_t *f, size_t len, size_t k, int full)
+{
+	return full || len < SMALL_LIMIT || k <= f->end[0] + LOGIN_TAIL || k % FULL_STRIDE == 0 || k == len ||
+		   near_boundary(f, k);
 }
 
 /* ---- pass 1: the parser, one byte at a time ---------------------------------------------- */
@@ -440,7 +443,7 @@ static void handle_pass(const char *name, const char *d, size_t len, const frame
 		if (!selected(f, len, k, full)) {
 			continue;
 		}
-		if (full || len < FULL_LIMIT) {
+		if (full || len < SMALL_LIMIT) {
 			handle_cut(name, d, f, 0, k);
 			continue;
 		}
@@ -707,7 +710,7 @@ int main(void)
 		if (!f.inbound) {
 			long before = g_attach.mismatches;
 			for (k = 0; k <= len; k++) {
-				if (selected(&f, len, k, full)) {
+				if (selected_attach(&f, len, k, full)) {
 					attach_cut(name, d, &f, k);
 				}
 			}
