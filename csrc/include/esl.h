@@ -28,6 +28,10 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <unistd.h>
+#include <time.h>
+#include <sys/time.h>
+#include <limits.h>
+#include <math.h>
 
 #ifdef __cplusplus
 extern "C" {
