@@ -405,7 +405,7 @@ func hsCases() []hsCase {
 
 func TestHardeningHostileInput(t *testing.T) {
 	ignore := goleak.IgnoreCurrent()
-	defer goleak.VerifyNone(t, ignore)
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) }) // after the servers' cleanups
 	passed := 0
 	cases := hsCases()
 	for _, tc := range cases {
@@ -486,7 +486,7 @@ func TestHardeningHostileInput(t *testing.T) {
 // Hostile logins: the greeting or the auth reply is bad, or never comes.
 func TestHardeningHostileLogin(t *testing.T) {
 	ignore := goleak.IgnoreCurrent()
-	defer goleak.VerifyNone(t, ignore)
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) }) // after the servers' cleanups
 	cases := []struct {
 		name    string
 		greet   func(nc net.Conn, r *bufio.Reader) bool
@@ -571,7 +571,7 @@ func TestHardeningHostileLogin(t *testing.T) {
 // anything is written, so the connection stays in step.
 func TestHardeningHostileArguments(t *testing.T) {
 	ignore := goleak.IgnoreCurrent()
-	defer goleak.VerifyNone(t, ignore)
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) }) // after the servers' cleanups
 	srv := newHSServer(t, nil, hsAnswer)
 	host, portText, _ := net.SplitHostPort(srv.addr)
 	port, _ := strconv.Atoi(portText)

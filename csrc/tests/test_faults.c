@@ -23,8 +23,8 @@
  *              cuts the greeting or the auth reply, and succeeds (when the recorded auth
  *              succeeded) otherwise; then as in pass 2.
  *
- * Which k (CI mode; ESL_FAULTS_FULL=1 runs every k of every stream with s = 0 in passes 2
- * and 3, which takes many minutes under the sanitizers):
+ * Which k (CI mode; ESL_FAULTS_FULL=1 runs every k of every stream in passes 2 and 3, with
+ * s chosen as below, which takes many minutes under the sanitizers):
  *   - streams under SMALL_LIMIT bytes: every k, s = 0, in passes 2 and 3;
  *   - larger streams, pass 2: every k within BOUNDARY_NEAR bytes of a message boundary or of
  *     the end of a header block (the empty line), and every STRIDE-th k. s is the start of
@@ -443,7 +443,7 @@ static void handle_pass(const char *name, const char *d, size_t len, const frame
 		if (!selected(f, len, k, full)) {
 			continue;
 		}
-		if (full || len < SMALL_LIMIT) {
+		if (len < SMALL_LIMIT) {
 			handle_cut(name, d, f, 0, k);
 			continue;
 		}
