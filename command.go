@@ -41,7 +41,7 @@ func rawCommand(op, cmd string) ([]byte, error) {
 	case present && !ok:
 		// The server would read an unparsable length as 0, or drop the connection on a
 		// negative one.
-		return nil, newError(op, "invalid Content-Length", ErrBadArgument)
+		return nil, newError(op, "invalid or repeated Content-Length", ErrBadArgument)
 	case !hasBody && cl != 0:
 		// The server would take the start of the next command as this one's body.
 		return nil, newError(op, "Content-Length without a body", ErrBadArgument)
@@ -66,21 +66,29 @@ func rawCommand(op, cmd string) ([]byte, error) {
 	return b, nil
 }
 
-// contentLength finds a Content-Length header line in a command block: its value, whether
-// that is a valid length, and whether the header is there at all.
+// contentLength finds the Content-Length header line of a command block: its value, whether
+// that is a valid length, and whether the header is there at all. As the server reads it,
+// the name is everything before the first ':' (so "Content-Length :" is another header). A
+// second Content-Length line makes the length invalid: which one counts is not ours to guess.
 func contentLength(head string) (n int, ok, present bool) {
 	for _, line := range strings.Split(head, "\n")[1:] {
 		name, val, found := strings.Cut(line, ":")
-		if !found || !asciiEqualFold(strings.TrimSpace(name), "content-length") {
+		if !found || !asciiEqualFold(name, "content-length") {
 			continue
 		}
-		n, err := strconv.Atoi(strings.TrimSpace(val))
-		if err != nil || n < 0 {
+		if present {
 			return 0, false, true
 		}
-		return n, true, true
+		present = true
+		v, err := strconv.Atoi(strings.TrimSpace(val))
+		if ok = err == nil && v >= 0; ok {
+			n = v
+		}
 	}
-	return 0, false, false
+	if !ok {
+		n = 0
+	}
+	return n, ok, present
 }
 
 // simpleCommand joins words with spaces and ends the block.

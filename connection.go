@@ -325,9 +325,9 @@ func (s *connState) roundTrip(ctx context.Context, op string, cmd []byte) (*Even
 func (s *connState) close() error {
 	s.closeOnce.Do(func() {
 		s.closing.Store(true)
-		s.wmu.Lock()
+		// fd and h change only here, so they are read without the write lock: a writer
+		// blocked in write(2) holds it until the shutdown below wakes it.
 		fd, h := s.fd, s.h
-		s.wmu.Unlock()
 		if h == nil {
 			return
 		}

@@ -663,3 +663,27 @@ func TestNoLeaks(t *testing.T) {
 		return leaks.Load() > leaksBefore && openFDs(t) == before
 	}, 5*time.Second, 10*time.Millisecond)
 }
+
+// A writer stuck in write(2) (the server stopped reading) does not keep Close waiting.
+func TestCloseUnblocksWriter(t *testing.T) {
+	checkLeaks(t)
+	stop := make(chan struct{})
+	addr := rawFS(t, func(nc net.Conn, r *bufio.Reader) { <-stop })
+	defer close(stop)
+	c, err := Dial(context.Background(), addr)
+	require.NoError(t, err)
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.ApiContext(context.Background(), "echo", strings.Repeat("x", 8<<20))
+		errc <- err
+	}()
+	time.Sleep(200 * time.Millisecond)
+	done := make(chan struct{})
+	go func() { c.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close blocked behind a stuck writer")
+	}
+	assert.Error(t, <-errc)
+}

@@ -54,7 +54,9 @@
 //   - One reader goroutine per connection owns the receive side. It sits in a blocking
 //     esl_recv_event in C (one cgo call per message) and is woken on close by
 //     shutdown(2) of the socket. Nothing else receives, so RecvEvent never blocks Api and
-//     Api never blocks behind the next event, unlike the handle lock of libesl.
+//     Api never blocks behind the next event, unlike the handle lock of libesl. While it
+//     waits in C, each open connection holds one OS thread (as any blocking cgo call
+//     does); a program with thousands of connections runs that many threads.
 //   - Writers take a write lock, put an entry on a FIFO of pending requests and write the
 //     whole command, under that one lock. FreeSWITCH answers commands in order, so the
 //     reader hands each command/reply or api/response to the entry at the head of the

@@ -495,9 +495,38 @@ func (e *Event) addArray(name, val string) {
 	if len(val) < 8 {
 		return
 	}
-	for _, piece := range strings.Split(val[7:], "|:") {
-		e.addHeader(stackPush, name, piece)
+	e.pushAll(name, strings.Split(val[7:], "|:"))
+}
+
+// pushAll pushes each value onto the array header name, exactly as one
+// addHeader(stackPush, name, v) per value would, in time linear in the values: the rendered
+// value is built once at the end, not after every element.
+func (e *Event) pushAll(name string, vals []string) {
+	if name == "_body" || strings.IndexByte(name, '[') >= 0 {
+		// These names have side effects per element; they are rare enough to go one by one.
+		for _, v := range vals {
+			e.addHeader(stackPush, name, v)
+		}
+		return
 	}
+	i := e.find(name)
+	for len(vals) > 0 && i < 0 {
+		// Until the header exists, each value follows the rules of a new header (an empty
+		// one is dropped, one containing ARRAY:: is split again).
+		e.addHeader(stackPush, name, vals[0])
+		vals = vals[1:]
+		i = e.find(name)
+	}
+	if len(vals) == 0 {
+		return
+	}
+	// Pushed onto an existing header, every value is appended as it is.
+	h := &e.headers[i]
+	if h.array == nil {
+		h.array = []string{h.value}
+	}
+	h.array = append(h.array, vals...)
+	h.value = render(h.array)
 }
 
 // atoi parses like C's atoi: optional space and sign, then digits; anything else ends it.

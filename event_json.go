@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf16"
-	"unicode/utf8"
 )
 
 // serializeJSON produces exactly what esl_event_serialize_json prints: cJSON's formatted
@@ -221,6 +220,7 @@ func (p *jsonParser) array(e *Event, name string) error {
 		p.i++
 		return nil
 	}
+	var vals []string
 	for {
 		p.ws()
 		if p.peek() == '"' {
@@ -228,7 +228,7 @@ func (p *jsonParser) array(e *Event, name string) error {
 			if err != nil {
 				return err
 			}
-			e.addHeader(stackPush, name, v)
+			vals = append(vals, v)
 		} else if err := p.skip(); err != nil {
 			return err
 		}
@@ -238,6 +238,8 @@ func (p *jsonParser) array(e *Event, name string) error {
 			p.i++
 		case ']':
 			p.i++
+			// One push per element, in linear time.
+			e.pushAll(name, vals)
 			return nil
 		default:
 			return p.fail("expected ',' or ']'")
@@ -374,7 +376,7 @@ func (p *jsonParser) str() (string, error) {
 				}
 				r = utf16.DecodeRune(r, r2)
 			}
-			b.WriteString(string(utf8.AppendRune(nil, r)))
+			b.WriteRune(r)
 		default:
 			return "", p.fail("bad escape")
 		}

@@ -130,8 +130,12 @@ func main() {
 			status = "FAILED: " + r.failText
 			failed++
 		}
+		rate := 0.0
+		if r.secs > 0 {
+			rate = float64(n) / r.secs
+		}
 		fmt.Printf("  %-6s %-6s n=%-9d %8.3fs %12.0f/s  cpu %7.2f us  hwm %6.1f MiB  %s\n",
-			c.key, mode, n, r.secs, float64(n)/r.secs, r.cpuUS/float64(n), r.hwmKiB/1024, status)
+			c.key, mode, n, r.secs, rate, r.cpuUS/float64(n), r.hwmKiB/1024, status)
 		return r
 	}
 
@@ -227,7 +231,21 @@ func okText(r result) string {
 	return "FAILED: " + r.failText
 }
 
-func printRow(label, mode string, rs []result, base float64) {
+func printRow(label, mode string, all []result, base float64) {
+	var rs []result
+	for _, r := range all {
+		if r.ok && r.events > 0 && r.secs > 0 {
+			rs = append(rs, r)
+		}
+	}
+	bad := ""
+	if n := len(all) - len(rs); n > 0 {
+		bad = fmt.Sprintf(" (%d of %d runs FAILED)", n, len(all))
+	}
+	if len(rs) == 0 {
+		fmt.Printf("| %s%s | %s | - | - | - | - | - |\n", label, bad, mode)
+		return
+	}
 	rate := medianRate(rs)
 	ratio := "-"
 	if base > 0 {
@@ -241,12 +259,6 @@ func printRow(label, mode string, rs []result, base float64) {
 	allocs := "-"
 	if rs[0].allocs >= 0 {
 		allocs = fmt.Sprintf("%.2f", median(rs, func(r result) float64 { return r.allocs / float64(r.events) }))
-	}
-	bad := ""
-	for _, r := range rs {
-		if !r.ok {
-			bad = " (FAILED runs)"
-		}
 	}
 	fmt.Printf("| %s%s | %s | %.0f | %s | %.2f | %.1f | %s |\n", label, bad, mode, rate, ratio, cpu, hwm, allocs)
 }
