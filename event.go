@@ -502,6 +502,7 @@ func (e *Event) addArray(name, val string) {
 // addHeader(stackPush, name, v) per value would, in time linear in the values: the rendered
 // value is built once at the end, not after every element.
 func (e *Event) pushAll(name string, vals []string) {
+	e.unpack()
 	if name == "_body" || strings.IndexByte(name, '[') >= 0 {
 		// These names have side effects per element; they are rare enough to go one by one.
 		for _, v := range vals {

@@ -90,8 +90,10 @@ func FuzzEventJSON(f *testing.F) {
 		if err != nil {
 			t.Fatalf("serialized JSON does not parse: %v\n%s", err, js)
 		}
-		if back.GetType() != e.GetType() && e.GetType() != "CUSTOM" {
-			t.Fatalf("type %s became %s", e.GetType(), back.GetType())
+		// The type survives through its Event-Name header (an event whose last Event-Name
+		// was deleted, or named an unknown type, keeps an id that its JSON cannot carry).
+		if id, ok := nameEvent(e.GetHeader("Event-Name")); ok && back.GetType() != eventName(id) {
+			t.Fatalf("Event-Name %q: type %s after the round trip", e.GetHeader("Event-Name"), back.GetType())
 		}
 		if c := e.Clone(); c.Serialize("json") != js {
 			t.Fatal("clone differs")

@@ -54,7 +54,8 @@ func FuzzWireThroughBinding(f *testing.F) {
 			c.Close()
 			<-done
 		}()
-		if !c.Connected() {
+		// (The stream may already have ended by now; only a failed attach is wrong.)
+		if e := (*Error)(nil); errors.As(c.Err(), &e) && e.Op == "attach" {
 			t.Fatalf("attach: %v", c.Err())
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

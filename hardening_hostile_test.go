@@ -666,6 +666,9 @@ func TestHardeningHostileArguments(t *testing.T) {
 		"api status\nContent-Length: 5\n\n",
 		"sendevent CUSTOM\nContent-Length: 3\n\nabcdef",
 		"sendevent CUSTOM\nContent-Length: -1\n\n",
+		"sendevent CUSTOM\nContent-Length: 3\nContent-Length: 3\n\nabc",
+		"sendevent CUSTOM\nContent-Length : 3\n\nabc", // not a length to the server: abc would be the next command
+		"api status\ncontent-length: x",
 		"\n\n",
 		"",
 	}
