@@ -31,7 +31,7 @@ usage: ./build.sh COMMAND [ARGS]
 
   lib              build build/lib/libesl.a and build/include/*.h (C users)
   test             everything CI runs: C unit tests under ASan/UBSan/LSan, a short fuzz run,
-                   go vet, and the Go tests with -race
+                   go vet, the Go tests with -race, and the root package's tests with -asan
   ctest            only the C unit tests (sanitizers on)
   gotest           only go vet and the Go tests
   fuzz [SECONDS]   run every fuzz target for SECONDS each (default 60)
@@ -46,6 +46,10 @@ usage: ./build.sh COMMAND [ARGS]
                    pump: events/s, CPU, RSS and allocations per event, api round trips.
                    BENCH_EVENTS (1000000), BENCH_ROUNDS (3), BENCH_API (100000), BENCH_RSS=1
                    (10M-event RSS runs); ESL_ORIG_LIB=<original libesl.a> adds its numbers
+  soak [ARGS]      not in CI: one process takes 10M events, 10,000 outbound sessions and api
+                   round trips at once; RSS, goroutines, threads and fds are sampled every
+                   second and summarized (start/peak/end). ARGS go to the program
+                   (-events N -sessions N -parallel N -api N -format plain|json)
   help             this text
 EOF
 }
@@ -133,6 +137,14 @@ cmd_gotest() {
 	go test -race -count=1 ./...
 }
 
+# The root package's tests once more with -asan: the C code they drive through cgo (the
+# shim and csrc) runs under AddressSanitizer and LeakSanitizer there, which -race does not do.
+cmd_goasan() {
+	export_go_env
+	step "go test -asan (root package)"
+	go test -asan -count=1 .
+}
+
 cmd_test() {
 	cmd_ctest
 	if clang=$(find_clang); then
@@ -141,6 +153,7 @@ cmd_test() {
 		echo "skipping the short fuzz run: clang is not installed (apt-get install clang)"
 	fi
 	cmd_gotest
+	cmd_goasan
 }
 
 cmd_examples() {
@@ -259,6 +272,16 @@ cmd_bench() {
 	"$out/benchrun" -bin "$out" "${orig[@]}" "$@" | tee "$out/results.txt"
 }
 
+# Builds and runs the soak program (soak/); it takes several minutes with the defaults.
+cmd_soak() {
+	export_go_env
+	mkdir -p "$BUILD"
+	step "go build ./soak"
+	go build -o "$BUILD/soak" ./soak
+	step "soak $*"
+	"$BUILD/soak" -testdata "$ROOT/testdata/freeswitch" "$@"
+}
+
 main() {
 	local cmd=${1:-help}
 	shift || true
@@ -273,6 +296,7 @@ main() {
 	integration) cmd_integration "$@" ;;
 	docker) cmd_docker "$@" ;;
 	bench) cmd_bench "$@" ;;
+	soak) cmd_soak "$@" ;;
 	*) cmd_help; die "unknown command: $cmd" ;;
 	esac
 }

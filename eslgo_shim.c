@@ -14,6 +14,15 @@
 #include "eslgo_shim.h"
 #include "_cgo_export.h"
 
+/* csrc knows the exact body length of every event it received, NUL bytes included (its
+ * esl_wire_body_length); the original libesl has no such thing. */
+#if defined(ESL_HAVE_EXTENSIONS) && defined(__has_include)
+#if __has_include("esl_wire.h")
+#include "esl_wire.h"
+#define ESLGO_EXACT_BODY 1
+#endif
+#endif
+
 /* Keep at most this much table space between messages; a rare huge message must not pin
  * its buffers for the life of the connection. */
 #define ESLGO_KEEP_BYTES (256 * 1024)
@@ -126,10 +135,15 @@ static int add_elem(eslgo_conn_t *c, const char *s)
 
 /*
  * The body of an outer message is exactly Content-Length bytes, which may include NUL
- * bytes; strlen would cut them off. Inner bodies are C strings.
+ * bytes; strlen would cut them off. With the original libesl, inner bodies are C strings.
  */
 static size_t body_len(esl_event_t *e, int outer)
 {
+#ifdef ESLGO_EXACT_BODY
+	/* inner events too: a NUL in the body of an inner plain event must not cut it */
+	(void) outer;
+	return esl_wire_body_length(e);
+#else
 	size_t n = strlen(e->body);
 	const char *cl;
 	long v;
@@ -141,6 +155,7 @@ static size_t body_len(esl_event_t *e, int outer)
 		}
 	}
 	return n;
+#endif
 }
 
 static int pack(eslgo_conn_t *c, esl_event_t *e, int slot, int with_body, int outer)

@@ -279,6 +279,14 @@ func hsCases() []hsCase {
 					t.Errorf("type %s body %q", ev.GetType(), ev.GetBody())
 				}
 			}},
+		{name: "NUL bytes in the body of an inner plain event", payload: hsFramed("text/event-plain",
+			hsText("Event-Name: CUSTOM\nContent-Length: 5\n\na\x00b\x00c")), hold: true, msgs: 1,
+			check: func(t *testing.T, evs []*Event) {
+				// Delivered whole: the Go side used to take the inner body as a C string.
+				if ev := hsOne(t, evs); ev.GetType() != "CUSTOM" || ev.GetBody() != "a\x00b\x00c" {
+					t.Errorf("type %s body %q", ev.GetType(), ev.GetBody())
+				}
+			}},
 		{name: "invalid and truncated %-escapes", payload: hsText("Content-Type: x\nA: %zz%4\nB: x%00y\nC: %\nD: %%41%41\n\n"), hold: true,
 			msgs: 1, check: func(t *testing.T, evs []*Event) {
 				ev := hsOne(t, evs)
@@ -404,6 +412,9 @@ func hsCases() []hsCase {
 }
 
 func TestHardeningHostileInput(t *testing.T) {
+	if Backend() != "csrc" {
+		t.Skipf("the catalogue checks the behaviour of csrc; %s has the quirks of spec 16.1", Backend())
+	}
 	ignore := goleak.IgnoreCurrent()
 	t.Cleanup(func() { goleak.VerifyNone(t, ignore) }) // after the servers' cleanups
 	passed := 0
@@ -485,6 +496,9 @@ func TestHardeningHostileInput(t *testing.T) {
 
 // Hostile logins: the greeting or the auth reply is bad, or never comes.
 func TestHardeningHostileLogin(t *testing.T) {
+	if Backend() != "csrc" {
+		t.Skipf("the catalogue checks the behaviour of csrc; %s has the quirks of spec 16.1", Backend())
+	}
 	ignore := goleak.IgnoreCurrent()
 	t.Cleanup(func() { goleak.VerifyNone(t, ignore) }) // after the servers' cleanups
 	cases := []struct {
@@ -710,11 +724,13 @@ func TestHardeningHostileArguments(t *testing.T) {
 	if err != nil || ev.GetBody() != "in step" {
 		t.Fatalf("after the refused calls: %v %q", err, ev.GetBody())
 	}
-	if got := srv.received(); len(got) != 1 || got[0] != "api echo in step\n" {
+	got := srv.received()
+	if len(got) != 1 || got[0] != "api echo in step\n" {
 		t.Errorf("the server received %q", got)
 	}
 	if !c.Connected() {
 		t.Error("connection lost")
 	}
-	t.Logf("bad arguments: %d of %d calls refused with ErrBadArgument, 0 bytes written", refused, total)
+	t.Logf("bad arguments: %d of %d calls refused with ErrBadArgument; %d stray commands reached the server",
+		refused, total, len(got)-1)
 }

@@ -395,7 +395,9 @@ func (srv *OutboundServer) runSession(ctx context.Context, ss *serverSession) (r
 	if timer != nil {
 		timer.Stop()
 	}
-	if c == nil || !c.Connected() {
+	// Attached means connect was answered, even if the connection has ended since (a call
+	// hung up at once): the handler still gets it. Connected would misreport that as failed.
+	if c == nil || !c.state().readerStarted {
 		srv.log.Debug("esl: outbound session ended before the handler: no reply to connect", "peer", ss.peer())
 		return sessionFailed
 	}

@@ -12,12 +12,61 @@
  * --wrap=strdup,--wrap=strndup, it counts the allocation calls made by the library (and
  * this program) during the measured part; allocations made inside libc (vasprintf...) are
  * not seen. Without it, allocs is -1.
+ *
+ * A watchdog thread ends the program (exit 2) when no event was counted for 10 s, with the
+ * count so far and the number of messages that left no inner event in last_ievent.
  */
 #include <esl.h>
+#include <pthread.h>
 
 #include "../csupport/bench.h"
 
 static const char *prog = "cbench";
+
+/* Progress, read by the watchdog: events counted, and messages that left no inner event;
+ * every 65536 events the main loop notes the count, checksum and clock. */
+static long n_events, n_no_inner, n_mode, mark_events;
+static double mark_secs, mark_cpu;
+static unsigned long long mark_sum;
+static bench_clock_t t_start;
+static pthread_mutex_t mark_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* Ends the program when nothing was counted for 10 s (a library that lost events would
+ * otherwise wait forever for the rest), saying how far it got. */
+static void *watchdog(void *arg)
+{
+	long last = -1, idle = 0;
+
+	(void) arg;
+	for (;;) {
+		long now = __atomic_load_n(&n_events, __ATOMIC_RELAXED);
+
+		sleep(1);
+		if (now != last) {
+			last = now;
+			idle = 0;
+			continue;
+		}
+		if (++idle >= 10) {
+			long me;
+			double ms, mc;
+			unsigned long long msum;
+
+			pthread_mutex_lock(&mark_mu);
+			me = mark_events, ms = mark_secs, mc = mark_cpu, msum = mark_sum;
+			pthread_mutex_unlock(&mark_mu);
+			/* the rate up to the last mark, so a stalled run still tells its speed */
+			printf("RESULT client=stalled mode=plain events=%ld secs=%.6f sum=%016llx got=%ld cpu_us=%.0f allocs=-1 hwm_kib=-1 rss_kib=-1\n",
+				n_mode, ms, msum, me, mc);
+			fflush(stdout);
+			fprintf(stderr, "%s: stalled: %ld events counted, %ld messages without an inner event, no progress for 10 s\n", prog,
+				now, __atomic_load_n(&n_no_inner, __ATOMIC_RELAXED));
+			fflush(stderr);
+			_exit(2);
+		}
+	}
+	return NULL;
+}
 
 #ifdef BENCH_COUNT_ALLOCS
 static unsigned long long n_allocs;
@@ -95,6 +144,11 @@ int main(int argc, char **argv)
 			fprintf(stderr, "%s: event subscription failed: %s\n", prog, h.err);
 			return 1;
 		}
+		pthread_t wd;
+
+		n_mode = n;
+		t_start = t0;
+		pthread_create(&wd, NULL, watchdog, NULL);
 		for (i = 0; i < n;) {
 			esl_event_t *e;
 
@@ -103,11 +157,21 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			if (!(e = h.last_ievent)) {
-				continue; /* not an event */
+				/* not an event (or one the library did not decode) */
+				__atomic_store_n(&n_no_inner, n_no_inner + 1, __ATOMIC_RELAXED);
+				continue;
 			}
 			bench_sum_add_cstr(&sum, esl_event_get_header(e, "Event-Name"), esl_event_get_header(e, "Unique-ID"),
 				esl_event_get_header(e, "Event-Date-Timestamp"));
 			i++;
+			__atomic_store_n(&n_events, i, __ATOMIC_RELAXED);
+			if (!(i & 65535)) {
+				bench_clock_t t = bench_now();
+
+				pthread_mutex_lock(&mark_mu);
+				mark_events = i, mark_secs = t.wall - t_start.wall, mark_cpu = t.cpu_us - t_start.cpu_us, mark_sum = sum.h;
+				pthread_mutex_unlock(&mark_mu);
+			}
 		}
 	}
 	a1 = ALLOCS();

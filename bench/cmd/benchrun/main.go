@@ -44,6 +44,7 @@ type result struct {
 	rssKiB   float64
 	ok       bool
 	failText string
+	partial  bool // a stalled client's rate up to its stall (cbench prints it)
 }
 
 func main() {
@@ -131,7 +132,10 @@ func main() {
 			failed++
 		}
 		rate := 0.0
-		if r.secs > 0 {
+		switch {
+		case r.partial:
+			rate = float64(r.got) / r.secs
+		case r.secs > 0:
 			rate = float64(n) / r.secs
 		}
 		fmt.Printf("  %-6s %-6s n=%-9d %8.3fs %12.0f/s  cpu %7.2f us  hwm %6.1f MiB  %s\n",
@@ -243,7 +247,24 @@ func printRow(label, mode string, all []result, base float64) {
 		bad = fmt.Sprintf(" (%d of %d runs FAILED)", n, len(all))
 	}
 	if len(rs) == 0 {
-		fmt.Printf("| %s%s | %s | - | - | - | - | - |\n", label, bad, mode)
+		// Every run failed; a client that stalled still tells its rate up to the stall.
+		var part []result
+		for _, r := range all {
+			if r.partial {
+				part = append(part, r)
+			}
+		}
+		if len(part) == 0 {
+			fmt.Printf("| %s%s | %s | - | - | - | - | - |\n", label, bad, mode)
+			return
+		}
+		rate := median(part, func(r result) float64 { return float64(r.got) / r.secs })
+		ratio := "-"
+		if base > 0 {
+			ratio = fmt.Sprintf("%.2f", rate/base)
+		}
+		cpu := median(part, func(r result) float64 { return r.cpuUS / float64(r.got) })
+		fmt.Printf("| %s%s | %s | %.0f (until the stall) | %s | %.2f | - | - |\n", label, bad, mode, rate, ratio, cpu)
 		return
 	}
 	rate := medianRate(rs)
@@ -323,6 +344,7 @@ func runClient(argv []string, timeout time.Duration) result {
 		r.ok = true
 	}
 	if err != nil || !r.ok {
+		r.partial = r.ok && r.got > 0 && r.secs > 0
 		r.ok = false
 		r.failText = strings.TrimSpace(fmt.Sprintf("%v %s", err, lastLine(errb.String())))
 	}
