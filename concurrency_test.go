@@ -116,32 +116,39 @@ func TestSharedStream(t *testing.T) {
 	tmpl := streamTemplate(t)
 	var mu sync.Mutex
 	total := 0
+	deadline := time.Now().Add(2 * time.Minute)
+	finished := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return total >= events || time.Now().After(deadline)
+	}
 	var wg sync.WaitGroup
 	for k := 0; k < 4; k++ {
 		wg.Add(1)
 		go func(k int) {
 			defer wg.Done()
-			for {
+			for !finished() {
 				var ev *Event
 				if k%2 == 0 {
-					ev = c.RecvEventTimed(300)
+					ev = c.RecvEventTimed(100)
 				} else {
-					ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+					ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 					ev, _ = c.RecvEventContext(ctx)
 					cancel()
 				}
-				if ev == nil {
-					return
+				if ev != nil {
+					mu.Lock()
+					total++
+					mu.Unlock()
 				}
-				mu.Lock()
-				total++
-				mu.Unlock()
 			}
 		}(k)
 	}
 	require.NoError(t, srv.Stream(events, tmpl))
 	wg.Wait()
 	assert.Equal(t, events, total)
+	// Nothing more than the stream arrived (no duplicates).
+	assert.Nil(t, c.RecvEventTimed(200))
 	st := c.Stats()
 	assert.Equal(t, st.EventsQueued, st.EventsDelivered)
 	assert.Equal(t, 0, st.QueueDepth)

@@ -39,6 +39,7 @@ type Error struct {
 	Err  error  // one of the sentinels above, or a context error
 }
 
+// Error formats the operation, the text and the wrapped error.
 func (e *Error) Error() string {
 	s := "esl"
 	if e.Op != "" {

@@ -26,6 +26,7 @@ static const char *prog = "cbench";
 /* Progress, read by the watchdog: events counted, and messages that left no inner event;
  * every 65536 events the main loop notes the count, checksum and clock. */
 static long n_events, n_no_inner, n_mode, mark_events;
+static const char *run_mode = "";
 static double mark_secs, mark_cpu;
 static unsigned long long mark_sum;
 static bench_clock_t t_start;
@@ -56,8 +57,8 @@ static void *watchdog(void *arg)
 			me = mark_events, ms = mark_secs, mc = mark_cpu, msum = mark_sum;
 			pthread_mutex_unlock(&mark_mu);
 			/* the rate up to the last mark, so a stalled run still tells its speed */
-			printf("RESULT client=stalled mode=plain events=%ld secs=%.6f sum=%016llx got=%ld cpu_us=%.0f allocs=-1 hwm_kib=-1 rss_kib=-1\n",
-				n_mode, ms, msum, me, mc);
+			printf("RESULT client=stalled mode=%s events=%ld secs=%.6f sum=%016llx got=%ld cpu_us=%.0f allocs=-1 hwm_kib=-1 rss_kib=-1\n",
+				run_mode, n_mode, ms, msum, me, mc);
 			fflush(stdout);
 			fprintf(stderr, "%s: stalled: %ld events counted, %ld messages without an inner event, no progress for 10 s\n", prog,
 				now, __atomic_load_n(&n_no_inner, __ATOMIC_RELAXED));
@@ -147,6 +148,7 @@ int main(int argc, char **argv)
 		pthread_t wd;
 
 		n_mode = n;
+		run_mode = mode;
 		t_start = t0;
 		pthread_create(&wd, NULL, watchdog, NULL);
 		for (i = 0; i < n;) {
