@@ -131,15 +131,15 @@ func main() {
 			status = "FAILED: " + r.failText
 			failed++
 		}
-		rate := 0.0
-		switch {
-		case r.partial:
-			rate = float64(r.got) / r.secs
-		case r.secs > 0:
-			rate = float64(n) / r.secs
+		rate, count := 0.0, float64(n)
+		if r.partial {
+			count = float64(r.got)
+		}
+		if r.secs > 0 {
+			rate = count / r.secs
 		}
 		fmt.Printf("  %-6s %-6s n=%-9d %8.3fs %12.0f/s  cpu %7.2f us  hwm %6.1f MiB  %s\n",
-			c.key, mode, n, r.secs, rate, r.cpuUS/float64(n), r.hwmKiB/1024, status)
+			c.key, mode, n, r.secs, rate, r.cpuUS/count, max(r.hwmKiB, 0)/1024, status)
 		return r
 	}
 
