@@ -31,18 +31,19 @@ import (
 // bounded time; the messages delivered must be exactly the complete messages among the k
 // bytes; afterwards no goroutine and no descriptor may be left.
 //
-// Inbound recordings go through Dial (or the twin NewConnection, for odd k): the raw server
+// Inbound recordings go through Dial (every other cut through the twin NewConnection, with
+// the twin calls Api, SendRecv, Execute and RecvEvent): the raw server
 // writes the greeting and the auth reply, waits until the client has written the auth
 // command and one command for every reply the recording holds (so every reply has a caller
 // waiting for it), then writes the rest up to byte k, shuts its side down and reads until
 // the client closes. Outbound recordings go through NewConnectionFD on a socketpair: the
 // recording's first message is the CHANNEL_DATA reply to connect, so cutting it fails the
-// attach.
+// attach. Cuts run on up to 4 workers, each with its own listener.
 //
 // Which k: every k for recordings under hfSmall bytes and, for the larger ones, every k
 // within 1 byte of a message boundary, every k of the first two messages (the greeting
 // and auth reply, or the CHANNEL_DATA reply) and every hfStride-th k. ESL_FAULTS_FULL=1:
-// every k of every recording (several minutes).
+// every k of every recording (about 8 minutes without -race).
 
 const (
 	hfSmall   = 8 * 1024
