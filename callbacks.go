@@ -22,21 +22,20 @@ import (
 
 // Outbound mode: FreeSWITCH's dialplan application `socket` connects to the application once
 // per call. libesl serves that with esl_listen (the callback runs in the accept loop) and
-// esl_listen_threaded (one detached C thread per connection). Either calls
-// eslgo_listen_trampoline (callbacks_shim.c) on a C thread; the trampoline calls
-// eslgoListenCallback below, and the listener's user_data, a cRef, leads to the Go side of
-// that listener: a sessionHost.
+// esl_listen_threaded (one detached C thread per connection); OutboundServer uses the
+// listener's accept loop too. Each calls eslgo_listen_trampoline (callbacks_shim.c); the
+// trampoline calls eslgoListenCallback below, and the listener's user_data, a cRef, leads to
+// the Go side of that listener: a sessionHost.
 
 // sessionHost is the Go side of one listener.
 type sessionHost interface {
-	// serveSession owns s from now on: it must close the socket before it returns.
+	// serveSession owns s from now on: it must close the socket, before it returns or on a
+	// goroutine it started.
 	serveSession(s *session)
 }
 
-// session is one accepted connection while the listener's callback for it runs.
+// session is one accepted connection.
 type session struct {
-	tid int64 // kernel id of the C thread running the callback, 0 if unknown
-
 	mu   sync.Mutex
 	fd   int         // the accepted socket, -1 once a Connection owns it or it is closed
 	conn *Connection // set once attached
@@ -94,7 +93,7 @@ func peerAddr(fd int) string {
 }
 
 //export eslgoListenCallback
-func eslgoListenCallback(clientSock C.int, userData unsafe.Pointer, tid C.long) {
+func eslgoListenCallback(clientSock C.int, userData unsafe.Pointer) {
 	// A panic must never unwind into C: that ends the process. listenCallback recovers
 	// and closes the connection; this is the last line of defence around it.
 	defer func() {
@@ -102,18 +101,19 @@ func eslgoListenCallback(clientSock C.int, userData unsafe.Pointer, tid C.long) 
 			slog.Error("esl: panic in outbound listener callback", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 		}
 	}()
-	listenCallback(int(clientSock), userData, int64(tid))
+	listenCallback(int(clientSock), userData)
 }
 
 // listenCallback is the body of eslgoListenCallback, with Go types so tests can call it.
-func listenCallback(fd int, userData unsafe.Pointer, tid int64) {
+func listenCallback(fd int, userData unsafe.Pointer) {
 	if fd < 0 {
 		// The original passes -1 after accept fails with EINTR (spec Q23).
 		return
 	}
-	s := &session{fd: fd, tid: tid}
-	// A handler's panic is recovered here (OutboundServer recovers its own closer to the
-	// handler, to count it): log it, close the connection, carry on.
+	s := &session{fd: fd}
+	// A Listen or ListenThreaded handler's panic is recovered here (OutboundServer runs its
+	// handlers on goroutines of their own and recovers there): log it, close the
+	// connection, carry on.
 	defer func() {
 		if r := recover(); r != nil {
 			slog.Error("esl: panic in outbound session; connection closed",
@@ -192,10 +192,4 @@ func Listen(host string, port int, handler func(*Connection)) error {
 // negative values and come back right through htons.
 func cPort(port int) C.esl_port_t {
 	return C.esl_port_t(int16(uint16(port)))
-}
-
-// threadAlive reports whether the thread tid of this process still exists; false when tid is
-// unknown (0) or the platform cannot tell.
-func threadAlive(tid int64) bool {
-	return tid > 0 && C.eslgo_thread_alive(C.long(tid)) != 0
 }

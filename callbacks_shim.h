@@ -14,10 +14,4 @@
 /* An esl_listen_callback_t: forwards the accepted socket and user_data to Go. */
 void eslgo_listen_trampoline(esl_socket_t server_sock, esl_socket_t client_sock, struct sockaddr_in *addr, void *user_data);
 
-/* The calling thread's kernel id (0 where the platform has none that can be probed). */
-long eslgo_thread_id(void);
-
-/* 1 while the thread tid of this process exists (or cannot be told), 0 once it has exited. */
-int eslgo_thread_alive(long tid);
-
 #endif

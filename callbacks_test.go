@@ -24,7 +24,7 @@ import (
 
 // callListenCallback does what the exported callback does on a listener thread.
 func callListenCallback(fd int, userData unsafe.Pointer) {
-	listenCallback(fd, userData, 0)
+	listenCallback(fd, userData)
 }
 
 func socketPair() ([2]int, error) {

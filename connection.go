@@ -62,6 +62,11 @@ type connState struct {
 
 	events *eventQueue
 
+	// Owned by the reader goroutine: events received and not queued yet (see route), and
+	// whether to yield after handing a caller its reply (when the reader blocks in C).
+	batch           []*Event
+	yieldAfterReply bool
+
 	readerStarted bool
 	readerDone    chan struct{}
 	closeOnce     sync.Once
@@ -135,29 +140,20 @@ func (s *connState) start() {
 	go s.readLoop()
 }
 
-// readLoop is the only code that receives on the handle: one blocking esl_recv_event per
-// message, in C, woken by shutdown(2) when the connection is closed.
+// readLoop is the only code that receives on the handle (see receive), until the
+// connection ends.
 func (s *connState) readLoop() {
+	errText := s.receive()
 	var endErr error
-	defer func() { s.readerExit(endErr) }()
-	for {
-		ct, ev, ok, errText := s.h.recv()
-		if ev != nil {
-			s.messages.Add(1)
-			s.route(ct, ev)
+	if s.closing.Load() {
+		endErr = ErrClosed
+	} else {
+		if errText == "" {
+			errText = "connection lost"
 		}
-		if !ok {
-			if s.closing.Load() {
-				endErr = ErrClosed
-			} else {
-				if errText == "" {
-					errText = "connection lost"
-				}
-				endErr = newError("recv", errText, ErrDisconnected)
-			}
-			return
-		}
+		endErr = newError("recv", errText, ErrDisconnected)
 	}
+	s.readerExit(endErr)
 }
 
 // isReply tells replies (matched in order to the commands) from everything else. As in
@@ -166,32 +162,52 @@ func isReply(ct string) bool {
 	return ct == "" || asciiEqualFold(ct, "command/reply") || asciiEqualFold(ct, "api/response")
 }
 
-func (s *connState) route(ct string, ev *Event) {
-	if isReply(ct) {
+// route hands one received message on, in the order received. Events (and the replies to
+// plain Sends) collect in s.batch until flush queues them, under one lock and with one
+// wake-up; they are flushed before a reply or a job result is handed over, so whoever
+// receives that finds every earlier event queued.
+func (s *connState) route(reply bool, ev *Event) {
+	if reply {
 		s.qmu.Lock()
 		req, ok := s.pending.pop()
 		s.qmu.Unlock()
 		switch {
 		case !ok || req == streamRequest:
 			// The reply to a plain Send (or one nobody asked for) is read with RecvEvent.
-			s.events.push(ev)
+			s.batch = append(s.batch, ev)
 		case req.abandoned.Load():
 			// Its caller stopped waiting: dropped here, in order, so the replies after
 			// it still reach their callers.
 			s.repliesDropped.Add(1)
 		default:
+			s.flush()
 			req.ch <- ev // buffered, never blocks the reader
-			// The woken caller sits on this P; the reader is about to block in C, and the
-			// P would only be handed on by sysmon, tens of microseconds later. Yielding
-			// lets the caller run now (round trips got about twice as fast).
-			runtime.Gosched()
+			if s.yieldAfterReply {
+				// The woken caller sits on this P; the reader is about to block in C, and
+				// the P would only be handed on by sysmon, tens of microseconds later.
+				// Yielding lets the caller run now (round trips got about twice as fast).
+				runtime.Gosched()
+			}
 		}
 		return
 	}
-	if ev.id == evBackgroundJob && s.jobs.deliver(ev) {
+	if ev.id == evBackgroundJob {
+		s.flush()
+		if s.jobs.deliver(ev) {
+			return
+		}
+	}
+	s.batch = append(s.batch, ev)
+}
+
+// flush queues the events collected by route.
+func (s *connState) flush() {
+	if len(s.batch) == 0 {
 		return
 	}
-	s.events.push(ev)
+	s.events.pushBatch(s.batch)
+	clear(s.batch)
+	s.batch = s.batch[:0]
 }
 
 func (s *connState) readerExit(err error) {

@@ -9,13 +9,15 @@ package esl
 import "C"
 
 import (
+	"os"
 	"strings"
+	"syscall"
 	"time"
 	"unsafe"
 )
 
 // handle is the C side of one connection: an esl_handle_t in C memory (calloc'ed, about
-// 70 KiB plus the library's buffers) and the shim's tables of the last message.
+// 70 KiB plus the library's buffers) and the shim's packed messages of the last receive.
 type handle struct {
 	c *C.eslgo_conn_t
 }
@@ -100,31 +102,141 @@ func attachHandle(fd int) (*handle, *Event, error) {
 		return nil, nil, newError("attach", text, ErrDisconnected)
 	}
 	h := &handle{c: c}
-	var info *Event
-	if c.nev > 0 {
-		_, info = h.unpack()
-	}
+	h.noteDropped()
+	_, info := h.unpack()
 	return h, info, nil
 }
 
-// recv receives one message: the outer Content-Type, the event to hand out (the inner
-// event of text/event-plain and text/event-json, else the message itself), whether the
-// connection is still up, and the library's error text when it is not. It is the one cgo
-// call per message.
-func (h *handle) recv() (ct string, ev *Event, ok bool, errText string) {
-	c := h.c
-	st := C.eslgo_recv(c)
-	if c.nev > 0 {
-		ct, ev = h.unpack()
+// receive runs the reader until the connection ends and returns the library's reason
+// (empty when it gave none). With csrc the reader waits for input in the runtime's network
+// poller, like any Go socket, and calls C only to read what is there and parse it, a batch
+// of messages per call; so a waiting connection holds no OS thread, and a reply wakes its
+// caller without a thread hand-off. Otherwise (the original libesl, or no poller for the
+// socket) it blocks in C, one message per call.
+func (s *connState) receive() string {
+	if canRecvBatch {
+		if f := pollable(s.fd); f != nil {
+			errText, ended := s.receivePolled(f)
+			f.Close()
+			if ended {
+				return errText
+			}
+		}
 	}
-	if c.oom != 0 {
+	h := s.h
+	s.yieldAfterReply = true
+	for {
+		n, ok, errText := h.recv()
+		s.deliver(n)
+		if !ok {
+			return errText
+		}
+	}
+}
+
+// deliver routes the n messages the last receive packed.
+func (s *connState) deliver(n int) {
+	if n == 0 {
+		return
+	}
+	s.messages.Add(uint64(n))
+	for i := 0; i < n; i++ {
+		s.route(s.h.message(i))
+	}
+	s.flush()
+}
+
+// pollable returns a duplicate of fd that the runtime's network poller watches (the socket
+// is made non-blocking, which both the library and writeAll handle), or nil.
+func pollable(fd int) *os.File {
+	if syscall.SetNonblock(fd, true) != nil {
+		return nil
+	}
+	dup, err := dupCloexec(fd)
+	if err != nil {
+		return nil
+	}
+	return os.NewFile(uintptr(dup), "esl")
+}
+
+// receivePolled reads through the network poller until the connection ends (ended true,
+// with the reason), or until the poller cannot serve the socket (ended false: nothing was
+// lost, the caller goes on in blocking mode).
+func (s *connState) receivePolled(f *os.File) (errText string, ended bool) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return "", false
+	}
+	h := s.h
+	// One Read for the life of the connection: the callback reads and routes everything
+	// that can be had without waiting, and returns false to wait for readability. Waiting
+	// inside one Read also keeps the readiness the poller saw while the callback ran.
+	_ = rc.Read(func(uintptr) bool {
+		for {
+			n, res, text := h.recvBatch()
+			s.deliver(n)
+			switch res {
+			case batchFull:
+				continue
+			case batchWait:
+				return false
+			}
+			errText, ended = text, true
+			return true
+		}
+	})
+	return errText, ended
+}
+
+// recv receives one message, waiting as long as it takes (a blocking cgo call): whether
+// the connection is still up, and the library's error text when it is not. The message,
+// if one came, is the handle's only packed message (see message).
+func (h *handle) recv() (n int, ok bool, errText string) {
+	st := C.eslgo_recv(h.c)
+	h.noteDropped()
+	if st != 0 {
+		return int(h.c.nmsg), false, errTextOf(h.c)
+	}
+	return int(h.c.nmsg), true, ""
+}
+
+// Results of recvBatch.
+const (
+	batchFull  = iota // more may be buffered: call again
+	batchWait         // nothing more until the socket is readable
+	batchEnded        // the connection ended (errText says why)
+)
+
+// Limits of one batch: enough to spread the cost of a cgo call and of waking a consumer
+// over many events, small enough that the first event of a batch is not held up long.
+const (
+	batchMessages = 32
+	batchBytes    = 128 << 10
+)
+
+// canRecvBatch reports whether the linked library receives without waiting
+// (esl_recv_event_nowait, csrc only).
+var canRecvBatch = haveExtensions
+
+// recvBatch receives what can be had without waiting, at most one batch, in one cgo call.
+// The messages are the handle's packed messages 0..n-1 (see message).
+func (h *handle) recvBatch() (n int, res int, errText string) {
+	st := C.eslgo_recv_batch(h.c, batchMessages, batchBytes)
+	h.noteDropped()
+	n = int(h.c.nmsg)
+	switch st {
+	case C.ESL_SUCCESS:
+		return n, batchFull, ""
+	case C.ESL_BREAK:
+		return n, batchWait, ""
+	}
+	return n, batchEnded, errTextOf(h.c)
+}
+
+func (h *handle) noteDropped() {
+	if h.c.dropped != 0 {
 		logGo(LogLevelError, "esl: out of memory while copying a message; it was dropped")
 	}
-	if st != 0 {
-		errText = errTextOf(c)
-		return ct, ev, false, errText
-	}
-	return ct, ev, true, ""
 }
 
 // The Go tables must match the shim's, byte for byte: they are copied with memmove.
@@ -135,65 +247,42 @@ var (
 	_ [unsafe.Sizeof(span{}) - unsafe.Sizeof(C.eslgo_span_t{})]byte
 )
 
-// unpack copies the packed message out of C into one Go allocation: the event's header
-// and element tables followed by every name, value and body, which the event's strings
-// are slices of.
-func (h *handle) unpack() (string, *Event) {
+// message copies packed message i out of C into one Go allocation: the header and element
+// tables followed by every name, value, element and body, which the event's strings are
+// slices of. It reports whether the message is a reply.
+func (h *handle) message(i int) (reply bool, e *Event) {
 	c := h.c
-	hdrs := unsafe.Slice(c.hdrs, int(c.nhdr))
-	strs := unsafe.Slice((*byte)(unsafe.Pointer(c.strs)), int(c.strs_len))
-	ctOff, ctLen := uint32(0), uint32(0)
-	outer := &c.ev[0]
-	for i := uint32(0); i < uint32(outer.nhdr); i++ {
-		hp := &hdrs[uint32(outer.hdr_first)+i]
-		if hp.name_len == 12 && asciiEqualFold(unsafe.String(&strs[hp.name_off], 12), "content-type") {
-			ctOff, ctLen = uint32(hp.value_off), uint32(hp.value_len)
-			break
+	m := &unsafe.Slice(c.msgs, int(c.nmsg))[i]
+	size, nhdr, nelem, strsOff := int(m.size), int(m.nhdr), int(m.nelem), int(m.strs_off)
+	e = &Event{id: int(m.event_id), priority: Priority(m.priority), packed: true}
+	if size > 0 {
+		buf := make([]byte, size)
+		copy(buf, unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(c.buf), uintptr(m.off))), size))
+		if nhdr > 0 {
+			e.recs = unsafe.Slice((*rec)(unsafe.Pointer(&buf[0])), nhdr)
+		}
+		if nelem > 0 {
+			e.spans = unsafe.Slice((*span)(unsafe.Pointer(&buf[nhdr*int(unsafe.Sizeof(rec{}))])), nelem)
+		}
+		if strsOff < size {
+			// buf is not written to after this point, so the string may alias it.
+			e.data = unsafe.String(&buf[strsOff], size-strsOff)
 		}
 	}
-	slot := 0
-	if c.nev == 2 {
-		slot = 1
+	if m.has_body != 0 {
+		e.body, e.hasBody = e.data[m.body_off:m.body_off+m.body_len], true
 	}
-	r := &c.ev[slot]
-	n, first := int(r.nhdr), int(r.hdr_first)
-	elemFirst, nelem := 0, 0
-	if n > 0 {
-		last := &hdrs[first+n-1]
-		elemFirst = int(hdrs[first].elem_first)
-		nelem = int(last.elem_first) + max(int(last.nelem), 0) - elemFirst
+	return m.is_reply != 0, e
+}
+
+// unpack returns the first packed message as an event (nil when there is none), with its
+// Content-Type.
+func (h *handle) unpack() (string, *Event) {
+	if h.c.nmsg == 0 {
+		return "", nil
 	}
-	recBytes := n * int(unsafe.Sizeof(rec{}))
-	spanBytes := nelem * int(unsafe.Sizeof(span{}))
-	buf := make([]byte, recBytes+spanBytes+len(strs))
-	if n > 0 {
-		copy(buf, unsafe.Slice((*byte)(unsafe.Pointer(&hdrs[first])), recBytes))
-	}
-	if nelem > 0 {
-		copy(buf[recBytes:], unsafe.Slice((*byte)(unsafe.Pointer(&unsafe.Slice(c.elems, int(c.nelem))[elemFirst])), spanBytes))
-	}
-	copy(buf[recBytes+spanBytes:], strs)
-	e := &Event{id: int(r.event_id), priority: Priority(r.priority), packed: true}
-	if n > 0 {
-		e.recs = unsafe.Slice((*rec)(unsafe.Pointer(&buf[0])), n)
-		if elemFirst != 0 {
-			for i := range e.recs {
-				e.recs[i].elemFirst -= uint32(elemFirst)
-			}
-		}
-	}
-	if nelem > 0 {
-		e.spans = unsafe.Slice((*span)(unsafe.Pointer(&buf[recBytes])), nelem)
-	}
-	if len(strs) > 0 {
-		// buf is not written to after this point, so the string may alias it.
-		e.data = unsafe.String(&buf[recBytes+spanBytes], len(strs))
-	}
-	if r.has_body != 0 {
-		e.body, e.hasBody = e.data[r.body_off:r.body_off+r.body_len], true
-	}
-	// The outer message's strings are in data too.
-	return e.data[ctOff : ctOff+ctLen], e
+	_, e := h.message(0)
+	return e.GetHeader("Content-Type"), e
 }
 
 // disconnect calls esl_disconnect and frees the C memory. Only after the reader exited.

@@ -23,8 +23,8 @@
 #endif
 #endif
 
-/* Keep at most this much table space between messages; a rare huge message must not pin
- * its buffers for the life of the connection. */
+/* Keep at most this much buffer space between receives; a rare huge message must not pin
+ * its buffer for the life of the connection. */
 #define ESLGO_KEEP_BYTES (256 * 1024)
 
 eslgo_conn_t *eslgo_conn_new(void)
@@ -42,95 +42,58 @@ void eslgo_conn_free(eslgo_conn_t *c)
 	if (!c) {
 		return;
 	}
-	free(c->strs);
-	free(c->hdrs);
-	free(c->elems);
+	free(c->buf);
+	free(c->msgs);
 	free(c);
 }
 
-static void reset_tables(eslgo_conn_t *c)
+/* Forgets the packed messages before a receive. */
+static void reset_batch(eslgo_conn_t *c)
 {
-	if (c->strs_cap > ESLGO_KEEP_BYTES && c->strs_len < c->strs_cap / 4) {
-		free(c->strs);
-		c->strs = NULL;
-		c->strs_cap = 0;
+	if (c->buf_cap > ESLGO_KEEP_BYTES && c->buf_len < c->buf_cap / 4) {
+		free(c->buf);
+		c->buf = NULL;
+		c->buf_cap = 0;
 	}
-	if (c->hdrs_cap * sizeof(eslgo_hdr_t) > ESLGO_KEEP_BYTES && c->nhdr < c->hdrs_cap / 4) {
-		free(c->hdrs);
-		c->hdrs = NULL;
-		c->hdrs_cap = 0;
-	}
-	if (c->elems_cap * sizeof(eslgo_span_t) > ESLGO_KEEP_BYTES && c->nelem < c->elems_cap / 4) {
-		free(c->elems);
-		c->elems = NULL;
-		c->elems_cap = 0;
-	}
-	c->nev = 0;
-	c->oom = 0;
-	c->strs_len = 0;
-	c->nhdr = 0;
-	c->nelem = 0;
+	c->buf_len = 0;
+	c->nmsg = 0;
+	c->dropped = 0;
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
+/* Makes room for need bytes in the buffer; -1 when memory runs out. */
+static int reserve(eslgo_conn_t *c, size_t need)
 {
-	size_t ncap = *cap ? *cap : 64;
-	void *np;
+	size_t ncap = c->buf_cap ? c->buf_cap : 64 * 1024;
+	char *p;
 
-	if (need <= *cap) {
+	if (need <= c->buf_cap) {
 		return 0;
 	}
 	while (ncap < need) {
+		if (ncap > SIZE_MAX / 2) {
+			return -1;
+		}
 		ncap *= 2;
 	}
-	if (!(np = realloc(*p, ncap * elem))) {
+	if (!(p = realloc(c->buf, ncap))) {
 		return -1;
 	}
-	*p = np;
-	*cap = ncap;
+	c->buf = p;
+	c->buf_cap = ncap;
 	return 0;
 }
 
-static int add_str(eslgo_conn_t *c, const char *s, size_t len, uint32_t *off)
+/* Appends len bytes at *pos, which stays relative to the buffer (it may move). */
+static int put(eslgo_conn_t *c, size_t *pos, const char *s, size_t len)
 {
-	if (len > UINT32_MAX - c->strs_len) {
-		return -1;
-	}
-	if (grow((void **) &c->strs, &c->strs_cap, c->strs_len + len, 1)) {
+	if (len > SIZE_MAX - *pos || reserve(c, *pos + len)) {
 		return -1;
 	}
 	if (len) {
-		memcpy(c->strs + c->strs_len, s, len);
+		memcpy(c->buf + *pos, s, len);
 	}
-	*off = (uint32_t) c->strs_len;
-	c->strs_len += len;
+	*pos += len;
 	return 0;
-}
-
-static int add_hdr(eslgo_conn_t *c, eslgo_hdr_t **out)
-{
-	size_t cap = c->hdrs_cap;
-
-	if (grow((void **) &c->hdrs, &cap, (size_t) c->nhdr + 1, sizeof(eslgo_hdr_t))) {
-		return -1;
-	}
-	c->hdrs_cap = (uint32_t) cap;
-	*out = &c->hdrs[c->nhdr++];
-	return 0;
-}
-
-static int add_elem(eslgo_conn_t *c, const char *s)
-{
-	size_t cap = c->elems_cap;
-	eslgo_span_t *sp;
-
-	if (grow((void **) &c->elems, &cap, (size_t) c->nelem + 1, sizeof(eslgo_span_t))) {
-		return -1;
-	}
-	c->elems_cap = (uint32_t) cap;
-	sp = &c->elems[c->nelem++];
-	sp->len = s ? (uint32_t) strlen(s) : 0;
-	return add_str(c, s, sp->len, &sp->off);
 }
 
 /*
@@ -158,53 +121,151 @@ static size_t body_len(esl_event_t *e, int outer)
 #endif
 }
 
-static int pack(eslgo_conn_t *c, esl_event_t *e, int slot, int with_body, int outer)
+/* ASCII case-insensitive equality, as Go compares (strcasecmp follows the locale). */
+static int ascii_ieq(const char *a, const char *b)
 {
-	eslgo_ev_t *ev = &c->ev[slot];
-	esl_event_header_t *hp;
+	for (;; a++, b++) {
+		unsigned char x = (unsigned char) *a, y = (unsigned char) *b;
 
-	memset(ev, 0, sizeof(*ev));
-	ev->event_id = (int32_t) e->event_id;
-	ev->priority = (int32_t) e->priority;
-	ev->hdr_first = c->nhdr;
+		if (x >= 'A' && x <= 'Z') {
+			x += 'a' - 'A';
+		}
+		if (y >= 'A' && y <= 'Z') {
+			y += 'a' - 'A';
+		}
+		if (x != y) {
+			return 0;
+		}
+		if (!x) {
+			return 1;
+		}
+	}
+}
+
+/* Replies are matched in order to the commands; as in esl_send_recv, a message without
+ * Content-Type (here: or with an empty one) counts as a reply. */
+static int is_reply(esl_event_t *outer)
+{
+	const char *ct = esl_event_get_header(outer, "content-type");
+
+	return !ct || !*ct || ascii_ieq(ct, "command/reply") || ascii_ieq(ct, "api/response");
+}
+
+/* Appends e to the packed messages, in the layout of eslgo_msg_t. outer: e is the message as
+ * framed on the wire (its body is Content-Length bytes). -1 when it cannot be packed (out of
+ * memory, or offsets beyond 32 bits); nothing is appended then. */
+static int pack(eslgo_conn_t *c, esl_event_t *e, int outer, int reply)
+{
+	esl_event_header_t *hp;
+	eslgo_msg_t *m;
+	size_t start, strs, pos, nhdr = 0, nelem = 0, i = 0, j = 0;
+
+	if (c->nmsg == c->msgs_cap) {
+		uint32_t ncap = c->msgs_cap ? c->msgs_cap * 2 : 16;
+		eslgo_msg_t *nm;
+
+		if (c->msgs_cap > UINT32_MAX / 2 || !(nm = realloc(c->msgs, (size_t) ncap * sizeof(*nm)))) {
+			return -1;
+		}
+		c->msgs = nm;
+		c->msgs_cap = ncap;
+	}
 	for (hp = e->headers; hp; hp = hp->next) {
-		eslgo_hdr_t *h;
+		nhdr++;
+		if (hp->idx > 0 && hp->array) {
+			nelem += (size_t) hp->idx;
+		}
+	}
+	if (nhdr > UINT32_MAX || nelem > UINT32_MAX || c->buf_len > SIZE_MAX - 3) {
+		return -1;
+	}
+	/* the tables hold 32-bit fields */
+	start = (c->buf_len + 3) & ~(size_t) 3;
+	strs = start + nhdr * sizeof(eslgo_hdr_t) + nelem * sizeof(eslgo_span_t);
+	pos = strs;
+	if (reserve(c, strs)) {
+		return -1;
+	}
+	for (hp = e->headers; hp; hp = hp->next, i++) {
 		const char *name = hp->name ? hp->name : "";
 		const char *value = hp->value ? hp->value : "";
+		size_t nl = strlen(name), vl = strlen(value);
+		eslgo_hdr_t *h;
 
-		if (add_hdr(c, &h)) {
+		if (nl > SIZE_MAX - vl || put(c, &pos, name, nl)) {
 			return -1;
 		}
-		h->name_len = (uint32_t) strlen(name);
-		if (add_str(c, name, h->name_len, &h->name_off)) {
+		if (put(c, &pos, value, vl)) {
 			return -1;
 		}
-		h->value_len = (uint32_t) strlen(value);
-		if (add_str(c, value, h->value_len, &h->value_off)) {
-			return -1;
-		}
-		h->elem_first = c->nelem;
+		/* after the copies: they may have moved the buffer */
+		h = (eslgo_hdr_t *) (void *) (c->buf + start) + i;
+		h->name_off = (uint32_t) (pos - nl - vl - strs);
+		h->name_len = (uint32_t) nl;
+		h->value_off = (uint32_t) (pos - vl - strs);
+		h->value_len = (uint32_t) vl;
+		h->elem_first = (uint32_t) j;
 		h->nelem = 0;
 		if (hp->idx > 0 && hp->array) {
-			int i;
+			int k;
 
-			for (i = 0; i < hp->idx; i++) {
-				if (add_elem(c, hp->array[i])) {
+			for (k = 0; k < hp->idx; k++, j++) {
+				const char *el = hp->array[k] ? hp->array[k] : "";
+				size_t el_len = strlen(el);
+				eslgo_span_t *sp;
+
+				if (put(c, &pos, el, el_len)) {
 					return -1;
 				}
+				sp = (eslgo_span_t *) (void *) (c->buf + start + nhdr * sizeof(eslgo_hdr_t)) + j;
+				sp->off = (uint32_t) (pos - el_len - strs);
+				sp->len = (uint32_t) el_len;
 			}
+			h = (eslgo_hdr_t *) (void *) (c->buf + start) + i;
 			h->nelem = hp->idx;
 		}
-		ev->nhdr++;
 	}
-	if (with_body && e->body) {
-		ev->has_body = 1;
-		ev->body_len = (uint32_t) body_len(e, outer);
-		if (add_str(c, e->body, ev->body_len, &ev->body_off)) {
+	m = &c->msgs[c->nmsg];
+	memset(m, 0, sizeof(*m));
+	if (e->body) {
+		size_t bl = body_len(e, outer);
+
+		m->has_body = 1;
+		m->body_off = (uint32_t) (pos - strs);
+		m->body_len = (uint32_t) bl;
+		if (bl > UINT32_MAX || put(c, &pos, e->body, bl)) {
 			return -1;
 		}
 	}
+	/* every offset above is below pos - start; past 32 bits they would wrap */
+	if (pos - start > UINT32_MAX || start > UINT32_MAX) {
+		return -1;
+	}
+	m->off = (uint32_t) start;
+	m->size = (uint32_t) (pos - start);
+	m->nhdr = (uint32_t) nhdr;
+	m->nelem = (uint32_t) nelem;
+	m->strs_off = (uint32_t) (strs - start);
+	m->event_id = (int32_t) e->event_id;
+	m->priority = (int32_t) e->priority;
+	m->is_reply = reply;
+	c->buf_len = pos;
+	c->nmsg++;
 	return 0;
+}
+
+/* Packs the message a receive left in last_event (the inner event from last_ievent when
+ * there is one), then frees both: Go holds its own copy, nothing received stays in C, and
+ * last_event is NULL before the next receive, so a NULL afterwards means nothing arrived. */
+static void take_message(eslgo_conn_t *c)
+{
+	esl_event_t *ev = c->handle.last_event, *inner = c->handle.last_ievent;
+
+	if (ev && pack(c, inner ? inner : ev, inner == NULL, is_reply(ev))) {
+		c->dropped++;
+	}
+	esl_event_safe_destroy(&c->handle.last_event);
+	esl_event_safe_destroy(&c->handle.last_ievent);
 }
 
 /* The login leaves its reply in last_event; eslgo_recv relies on last_event being NULL
@@ -240,45 +301,47 @@ int eslgo_attach(eslgo_conn_t *c, int fd)
 		ap = &addr;
 	}
 	st = esl_attach_handle(&c->handle, fd, ap);
-	reset_tables(c);
+	reset_batch(c);
 	if (st == ESL_SUCCESS) {
 		clear_last(c);
 	}
-	if (st == ESL_SUCCESS && c->handle.info_event) {
-		if (pack(c, c->handle.info_event, 0, 1, 1)) {
-			c->oom = 1;
-		} else {
-			c->nev = 1;
-		}
+	if (st == ESL_SUCCESS && c->handle.info_event && pack(c, c->handle.info_event, 1, 1)) {
+		c->dropped++;
 	}
 	return (int) st;
 }
 
 int eslgo_recv(eslgo_conn_t *c)
 {
-	esl_event_t *ev, *inner;
-	esl_status_t st;
-
 	/* Without a save_event pointer the message lands in last_event and, for plain and json
 	 * events, the decoded event in last_ievent (the original decodes the inner event only
-	 * on this path). Both are destroyed right after packing, so last_event is NULL before
-	 * every call and a NULL afterwards means nothing arrived (EOF). */
-	st = esl_recv_event(&c->handle, 1, NULL);
-	reset_tables(c);
-	ev = c->handle.last_event;
-	inner = c->handle.last_ievent;
-	if (ev) {
-		if (pack(c, ev, 0, inner == NULL, 1) || (inner && pack(c, inner, 1, 1, 0))) {
-			c->oom = 1;
-			c->nev = 0;
-		} else {
-			c->nev = inner ? 2 : 1;
+	 * on this path). */
+	esl_status_t st = esl_recv_event(&c->handle, 1, NULL);
+
+	reset_batch(c);
+	take_message(c);
+	return (int) st;
+}
+
+int eslgo_recv_batch(eslgo_conn_t *c, uint32_t max_msgs, size_t max_bytes)
+{
+#ifdef ESL_HAVE_EXTENSIONS
+	reset_batch(c);
+	while (c->nmsg < max_msgs && c->buf_len < max_bytes) {
+		esl_status_t st = esl_recv_event_nowait(&c->handle, 1, NULL);
+
+		take_message(c);
+		if (st != ESL_SUCCESS) {
+			return (int) st;
 		}
 	}
-	/* Go holds its own copy now: nothing received stays in C. */
-	esl_event_safe_destroy(&c->handle.last_event);
-	esl_event_safe_destroy(&c->handle.last_ievent);
-	return (int) st;
+	return ESL_SUCCESS;
+#else
+	(void) c;
+	(void) max_msgs;
+	(void) max_bytes;
+	return -1;
+#endif
 }
 
 int eslgo_disconnect(eslgo_conn_t *c)
@@ -427,12 +490,11 @@ esl_event_t *eslgo_event_json(const char *text)
 
 int eslgo_pack_one(eslgo_conn_t *c, esl_event_t *e)
 {
-	reset_tables(c);
-	if (pack(c, e, 0, 1, 0)) {
-		c->oom = 1;
+	reset_batch(c);
+	if (pack(c, e, 0, 0)) {
+		c->dropped++;
 		return -1;
 	}
-	c->nev = 1;
 	return 0;
 }
 

@@ -4,9 +4,9 @@
  * Uses only the public libesl API, so the same shim links against this repository's
  * csrc/ or against an original libesl (build tag libesl).
  *
- * Received messages are packed into flat tables owned by the connection, so Go copies a
- * whole message (outer and inner event) after a single cgo call: no per-header crossings,
- * and no C event outlives the call that received it.
+ * Received messages are packed into a buffer owned by the connection, in the layout Go keeps
+ * them in, so Go copies each message with one memmove after a single cgo call for a whole
+ * batch: no per-header crossings, and no C event outlives the call that received it.
  */
 #ifndef ESLGO_SHIM_H
 #define ESLGO_SHIM_H
@@ -15,43 +15,50 @@
 #include <stddef.h>
 #include <esl.h>
 
-/* One header: name and value are spans of the string table. */
+/* One header: name and value are spans of its message's strings. */
 typedef struct {
 	uint32_t name_off, name_len;
 	uint32_t value_off, value_len;
-	/* first element in the element table, and the element count (0: scalar header) */
+	/* first element in the message's element table, and the element count (0: scalar header) */
 	uint32_t elem_first;
 	int32_t nelem;
 } eslgo_hdr_t;
 
-/* One array element: a span of the string table. */
+/* One array element: a span of its message's strings. */
 typedef struct {
 	uint32_t off, len;
 } eslgo_span_t;
 
-/* One packed event. */
+/*
+ * One packed message: the event to hand out (the inner event of text/event-plain and
+ * text/event-json, else the message itself). Its bytes in the connection's buffer are laid
+ * out as Go keeps them, so Go copies them with one memmove: nhdr eslgo_hdr_t, then nelem
+ * eslgo_span_t, then the strings (names, values, elements, body) that both tables point into.
+ */
 typedef struct {
+	uint32_t off;		/* where the message starts in the buffer (4-byte aligned) */
+	uint32_t size;		/* its bytes: tables and strings */
+	uint32_t nhdr, nelem;
+	uint32_t strs_off;	/* where the strings start, from off */
 	int32_t event_id;
 	int32_t priority;
-	uint32_t hdr_first, nhdr;
 	int32_t has_body;
-	uint32_t body_off, body_len;
-} eslgo_ev_t;
+	uint32_t body_off, body_len;	/* in the strings */
+	/* the outer message is a reply (command/reply, api/response, or no Content-Type) */
+	int32_t is_reply;
+} eslgo_msg_t;
 
-/* A connection: the libesl handle plus the tables of the last packed message. */
+/* A connection: the libesl handle plus the packed messages of the last receive. */
 typedef struct {
 	esl_handle_t handle;
-	/* events of the last packed message: 0 none, 1 outer, 2 outer and inner */
-	int32_t nev;
-	/* 1 when the last message could not be packed (out of memory) */
-	int32_t oom;
-	eslgo_ev_t ev[2];
-	char *strs;
-	size_t strs_len, strs_cap;
-	eslgo_hdr_t *hdrs;
-	uint32_t nhdr, hdrs_cap;
-	eslgo_span_t *elems;
-	uint32_t nelem, elems_cap;
+	/* messages of the last receive, packed into buf */
+	eslgo_msg_t *msgs;
+	uint32_t nmsg, msgs_cap;
+	/* messages dropped by the last receive because they could not be packed (out of memory,
+	 * or over 4 GiB) */
+	uint32_t dropped;
+	char *buf;
+	size_t buf_len, buf_cap;
 } eslgo_conn_t;
 
 eslgo_conn_t *eslgo_conn_new(void);
@@ -63,6 +70,11 @@ int eslgo_connect(eslgo_conn_t *c, const char *host, int port, const char *user,
 int eslgo_attach(eslgo_conn_t *c, int fd);
 /* One blocking receive; a received message (even with ESL_FAIL, e.g. a goodbye notice) is packed. */
 int eslgo_recv(eslgo_conn_t *c);
+/* Receives without waiting, packing up to max_msgs messages (fewer once max_bytes are packed).
+ * ESL_SUCCESS: the batch is full and more may be buffered; ESL_BREAK: nothing more without
+ * waiting for readability; else the connection ended (with the messages before the end, and a
+ * goodbye notice, packed). -1 when the library has no esl_recv_event_nowait. */
+int eslgo_recv_batch(eslgo_conn_t *c, uint32_t max_msgs, size_t max_bytes);
 int eslgo_disconnect(eslgo_conn_t *c);
 /* Waits for the socket to become writable (used when a non-blocking socket is full). */
 int eslgo_wait_writable(int fd, uint32_t ms);

@@ -29,6 +29,6 @@ func attachHandle(fd int) (*handle, *Event, error) {
 	return nil, nil, newError("attach", "", ErrNoCgo)
 }
 
-func (h *handle) recv() (string, *Event, bool, string) { return "", nil, false, "no cgo" }
-func (h *handle) disconnect()                          {}
-func waitWritable(int, int)                            {}
+func (s *connState) receive() string { return "no cgo" }
+func (h *handle) disconnect()        {}
+func waitWritable(int, int)          {}

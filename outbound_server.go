@@ -17,12 +17,13 @@ static esl_status_t eslgo_listener_create(eslgo_listener_t **l, const char *host
 	return esl_listener_create(l, host, (esl_port_t)port, backlog, err, errlen);
 }
 static int eslgo_listener_socket(eslgo_listener_t *l) { return esl_listener_socket(l); }
-static esl_status_t eslgo_listener_serve(eslgo_listener_t *l, void *user_data, int max_sessions)
+// Not threaded: the callback runs in the accept loop, on the thread of the goroutine that
+// called Serve, and only hands the socket to a goroutine. MaxSessions is counted in Go.
+static esl_status_t eslgo_listener_serve(eslgo_listener_t *l, void *user_data)
 {
-	return esl_listener_serve(l, eslgo_listen_trampoline, user_data, 1, max_sessions);
+	return esl_listener_serve(l, eslgo_listen_trampoline, user_data, 0, 0);
 }
 static void eslgo_listener_stop(eslgo_listener_t *l) { esl_listener_stop(l); }
-static int eslgo_listener_wait_idle(eslgo_listener_t *l, uint32_t ms) { return esl_listener_wait_idle(l, ms); }
 static void eslgo_listener_stats(eslgo_listener_t *l, uint64_t *accepted, uint64_t *refused, int *active)
 {
 	esl_listener_stats(l, accepted, refused, active);
@@ -39,13 +40,12 @@ static esl_status_t eslgo_listener_create(eslgo_listener_t **l, const char *host
 	return ESL_FAIL;
 }
 static int eslgo_listener_socket(eslgo_listener_t *l) { (void)l; return -1; }
-static esl_status_t eslgo_listener_serve(eslgo_listener_t *l, void *user_data, int max_sessions)
+static esl_status_t eslgo_listener_serve(eslgo_listener_t *l, void *user_data)
 {
-	(void)l; (void)user_data; (void)max_sessions;
+	(void)l; (void)user_data;
 	return ESL_FAIL;
 }
 static void eslgo_listener_stop(eslgo_listener_t *l) { (void)l; }
-static int eslgo_listener_wait_idle(eslgo_listener_t *l, uint32_t ms) { (void)l; (void)ms; return 0; }
 static void eslgo_listener_stats(eslgo_listener_t *l, uint64_t *accepted, uint64_t *refused, int *active)
 {
 	(void)l; *accepted = 0; *refused = 0; *active = 0;
@@ -93,8 +93,8 @@ type outboundConfig struct {
 // WithMaxSessions bounds the sessions served at once (0, the default, means no bound). A
 // connection over the bound is closed at once, before `connect`, and counted in
 // OutboundStats.Refused; FreeSWITCH then tries the next host of the socket application's
-// list, or fails the call. A session counts until its thread has left the handler, which is
-// a moment after its connection closed.
+// list, or fails the call. A session counts until its handler has returned and its
+// connection is closed.
 func WithMaxSessions(n int) OutboundOption {
 	return func(c *outboundConfig) { c.maxSessions = max(n, 0) }
 }
@@ -109,8 +109,8 @@ func WithBacklog(n int) OutboundOption {
 }
 
 // WithConnectTimeout bounds the `connect` exchange that opens each session (default 10 s;
-// 0 waits forever). FreeSWITCH answers at once; a peer that does not holds a session and its
-// thread until then.
+// 0 waits forever). FreeSWITCH answers at once; a peer that does not holds a session until
+// then.
 func WithConnectTimeout(d time.Duration) OutboundOption {
 	return func(c *outboundConfig) { c.connectTimeout = max(d, 0) }
 }
@@ -126,7 +126,7 @@ func WithLogger(l *slog.Logger) OutboundOption {
 
 // OutboundStats counts the connections of an OutboundServer. At any time
 // Accepted == Refused + Active + Completed + Panics + Failed, give or take the sessions
-// whose thread is starting or ending.
+// being handed to or leaving their goroutine.
 type OutboundStats struct {
 	Accepted  uint64 // connections accepted, refused ones included
 	Refused   uint64 // closed at once: over MaxSessions, or arriving while the server stopped
@@ -137,20 +137,22 @@ type OutboundStats struct {
 }
 
 // OutboundServer serves FreeSWITCH's outbound event socket connections (dialplan application
-// `socket`). Like esl_listen_threaded it accepts on a thread of the C library and gives each
-// call a C thread of its own, which lives as long as the call; the handler runs on a
-// goroutine that thread waits for. Unlike esl_listen_threaded it binds the host it is given
-// (IPv4 or IPv6), can bound the sessions served at once, counts what it does, and stops:
-// Shutdown and Close return only once every thread, goroutine and socket the server started
-// is gone.
+// `socket`). It accepts in the C library's accept loop and serves each call on a goroutine
+// of its own. Unlike esl_listen_threaded it binds the host it is given (IPv4 or IPv6), can
+// bound the sessions served at once, counts what it does, and stops: Shutdown and Close
+// return only once every goroutine and socket the server started is gone.
 //
 // What it starts, and how each is waited for: the accept loop runs in the goroutine that
-// called Serve, blocked in C (Serve returns once it is stopped); each session has a detached
-// C thread (esl_listener_wait_idle waits until it has left the library, then the kernel is
-// asked until the thread no longer exists), a goroutine running the handler and the
-// Connection's reader goroutine (both end before the thread leaves), the accepted socket
-// and a duplicate of it used to cut the session (both closed before the thread leaves); and
-// the listening socket, closed last.
+// called Serve, blocked in C (Serve returns once it is stopped); each accepted socket is
+// handed from there to a new goroutine, which attaches the Connection (whose reader
+// goroutine ends before Close returns), runs the handler and closes the socket and a
+// duplicate of it used to cut the session; Shutdown waits for every such goroutine, then
+// closes the listening socket.
+//
+// No thread is started per call: each would cost a clone, the runtime's setup of a C-made
+// thread for calls into Go, and thread switches between it and the session's goroutine.
+// The accept loop calls into Go once per call, on the thread Serve already runs on, where
+// that call is cheap.
 //
 // It is built on esl's listener extensions (esl_listener_*). Linked to the original libesl
 // (-tags libesl) they do not exist: NewOutboundServer fails with an error matching
@@ -166,7 +168,7 @@ type OutboundServer struct {
 	baseCtx    context.Context
 	cancelBase context.CancelFunc
 
-	completed, panics, failed, lateRefused atomic.Uint64
+	completed, panics, failed, refused atomic.Uint64
 
 	mu        sync.Mutex
 	lst       *C.eslgo_listener_t // nil once destroyed
@@ -175,10 +177,9 @@ type OutboundServer struct {
 	serveDone chan struct{} // closed when Serve returns
 	closing   bool          // Shutdown or Close began: sessions arriving now are refused
 	sessions  map[*serverSession]struct{}
-	drained   chan struct{}      // closed once closing and no session is left
-	exiting   map[int64]struct{} // threads that left their session and may still be running
-	pruneAt   int                // size of exiting at which the threads gone are forgotten
-	finished  chan struct{}      // closed when the first Shutdown or Close has completed
+	drained   chan struct{} // closed once closing and no session is left
+	finished  chan struct{} // closed when the first Shutdown or Close has completed
+	wg        sync.WaitGroup
 }
 
 // serverSession is a session of an OutboundServer.
@@ -255,8 +256,6 @@ func NewOutboundServer(addr string, handler OutboundHandler, opts ...OutboundOpt
 		log:      cfg.logger,
 		lst:      lst,
 		sessions: make(map[*serverSession]struct{}),
-		exiting:  make(map[int64]struct{}),
-		pruneAt:  minPruneAt,
 	}
 	srv.addr = boundAddr(int(C.eslgo_listener_socket(lst)))
 	srv.baseCtx, srv.cancelBase = context.WithCancel(context.Background())
@@ -282,9 +281,9 @@ func boundAddr(fd int) net.Addr {
 // Addr is the address the server is bound to, with the port it got.
 func (srv *OutboundServer) Addr() net.Addr { return srv.addr }
 
-// Serve accepts connections and serves each on a thread of its own until Shutdown or Close,
-// then returns ErrServerClosed. Any other error means accepting failed; the server must
-// still be closed. Serve may be called once.
+// Serve accepts connections and serves each on a goroutine of its own until Shutdown or
+// Close, then returns ErrServerClosed. Any other error means accepting failed; the server
+// must still be closed. Serve may be called once.
 func (srv *OutboundServer) Serve() error {
 	srv.mu.Lock()
 	if srv.closing || srv.lst == nil {
@@ -302,8 +301,9 @@ func (srv *OutboundServer) Serve() error {
 	srv.mu.Unlock()
 	defer close(done)
 
-	// Blocks this goroutine's thread in the accept loop until esl_listener_stop.
-	st := C.eslgo_listener_serve(lst, srv.ref.Pointer(), C.int(srv.cfg.maxSessions))
+	// Blocks this goroutine's thread in the accept loop until esl_listener_stop; each
+	// accepted socket comes back through serveSession, on this goroutine.
+	st := C.eslgo_listener_serve(lst, srv.ref.Pointer())
 
 	srv.mu.Lock()
 	closing := srv.closing
@@ -317,44 +317,37 @@ func (srv *OutboundServer) Serve() error {
 	return ErrServerClosed
 }
 
-// serveSession runs on the session's C thread (sessionHost). The session itself runs on a
-// goroutine while this thread waits for it: a goroutine locked to a thread (as a callback
-// from C is) needs an OS thread switch each time it wakes up, for every reply and event;
-// an ordinary goroutine does not. The thread still lives exactly as long as the session,
-// so the library's count of running sessions (MaxSessions) stays right.
+// serveSession runs in the accept loop (a callback from C on Serve's thread), so it only
+// admits the session and starts its goroutine; the next accept waits for it.
 func (srv *OutboundServer) serveSession(s *session) {
 	ss := &serverSession{session: s, ctl: -1}
+	// Duplicated before the session is visible to cutAll, so no cut can miss it.
 	if fd, err := dupCloexec(s.fd); err == nil {
 		ss.ctl = fd
 	} else {
 		srv.log.Warn("esl: outbound session cannot be cut without its Connection", "err", err)
 	}
-
 	srv.mu.Lock()
-	if srv.closing {
-		if s.tid > 0 {
-			srv.exiting[s.tid] = struct{}{}
-		}
+	if srv.closing || (srv.cfg.maxSessions > 0 && len(srv.sessions) >= srv.cfg.maxSessions) {
 		srv.mu.Unlock()
-		srv.lateRefused.Add(1)
+		srv.refused.Add(1)
 		s.closeSocket()
 		ss.closeCtl()
 		return
 	}
 	srv.sessions[ss] = struct{}{}
-	ctx, cancel := context.WithCancel(srv.baseCtx)
+	srv.wg.Add(1)
 	srv.mu.Unlock()
+	go srv.session(ss)
+}
 
-	var result sessionResult
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		result = srv.runSession(ctx, ss)
-	}()
-	<-done
-
+// session is the goroutine of one call, from `connect` to the closed socket.
+func (srv *OutboundServer) session(ss *serverSession) {
+	defer srv.wg.Done()
+	ctx, cancel := context.WithCancel(srv.baseCtx)
+	result := srv.runSession(ctx, ss)
 	cancel()
-	s.closeSocket()
+	ss.closeSocket()
 	ss.closeCtl()
 	switch result {
 	case sessionPanicked:
@@ -411,25 +404,11 @@ func (ss *serverSession) peer() string {
 	return peerAddr(ss.ctl)
 }
 
-// untrack ends a session's accounting. The thread is remembered, so Shutdown can wait until
-// it has really exited.
+// untrack ends a session's accounting.
 func (srv *OutboundServer) untrack(ss *serverSession) {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
 	delete(srv.sessions, ss)
-	if ss.tid > 0 {
-		srv.exiting[ss.tid] = struct{}{}
-		if len(srv.exiting) >= srv.pruneAt {
-			// Threads exit microseconds after their session: forget those already gone, so the
-			// set stays small while the server runs, and prune again only once it doubled.
-			for tid := range srv.exiting {
-				if tid != ss.tid && !threadAlive(tid) {
-					delete(srv.exiting, tid)
-				}
-			}
-			srv.pruneAt = max(minPruneAt, 2*len(srv.exiting))
-		}
-	}
 	if srv.closing && len(srv.sessions) == 0 && srv.drained != nil {
 		select {
 		case <-srv.drained:
@@ -444,26 +423,31 @@ func (srv *OutboundServer) Stats() OutboundStats {
 	srv.mu.Lock()
 	st := srv.final
 	if srv.lst != nil {
-		var accepted, refused C.uint64_t
-		var active C.int
-		C.eslgo_listener_stats(srv.lst, &accepted, &refused, &active)
-		// The library counts refused connections apart from accepted ones.
-		st.Accepted, st.Refused = uint64(accepted)+uint64(refused), uint64(refused)
+		st.Accepted, st.Refused = srv.listenerCounts()
 	}
 	st.Active = len(srv.sessions)
 	srv.mu.Unlock()
-	st.Refused += srv.lateRefused.Load()
+	st.Refused += srv.refused.Load()
 	st.Completed = srv.completed.Load()
 	st.Panics = srv.panics.Load()
 	st.Failed = srv.failed.Load()
 	return st
 }
 
+// listenerCounts reads the C listener's counters; srv.mu held, srv.lst set.
+func (srv *OutboundServer) listenerCounts() (accepted, refused uint64) {
+	var acc, ref C.uint64_t
+	var active C.int
+	C.eslgo_listener_stats(srv.lst, &acc, &ref, &active)
+	// The library counts the connections it refused apart from those it accepted.
+	return uint64(acc) + uint64(ref), uint64(ref)
+}
+
 // Shutdown stops accepting and waits for the running sessions to end. When ctx ends first,
 // it cancels the handlers' contexts and cuts their connections, waits for them to return, and
 // returns ctx.Err(). A handler that ignores both its context and its connection's errors
 // keeps Shutdown waiting. Shutdown returns once the listening socket, every session's socket
-// and thread, and every goroutine the server started are gone.
+// and every goroutine the server started are gone.
 func (srv *OutboundServer) Shutdown(ctx context.Context) error {
 	return srv.shutdown(ctx, false)
 }
@@ -508,7 +492,8 @@ func (srv *OutboundServer) shutdown(ctx context.Context, force bool) error {
 
 	var err error
 	if serveDone != nil {
-		<-serveDone // the accept loop returns promptly once stopped
+		// The accept loop returns promptly once stopped; after that no session can start.
+		<-serveDone
 	}
 	select {
 	case <-drained:
@@ -517,27 +502,17 @@ func (srv *OutboundServer) shutdown(ctx context.Context, force bool) error {
 		srv.cutAll()
 		<-drained
 	}
-	srv.mu.Lock()
-	lst := srv.lst
-	srv.mu.Unlock()
-	if lst != nil {
-		// Sessions have left Go; this waits for their threads to leave the C library, and for
-		// any thread accepted just before the stop, which is refused.
-		C.eslgo_listener_wait_idle(lst, 0)
-	}
-	srv.waitThreads()
+	// Every session left its accounting; this waits until their goroutines have returned.
+	srv.wg.Wait()
 
 	srv.mu.Lock()
 	if srv.lst != nil {
-		var accepted, refused C.uint64_t
-		var active C.int
-		C.eslgo_listener_stats(srv.lst, &accepted, &refused, &active)
-		srv.final.Accepted, srv.final.Refused = uint64(accepted)+uint64(refused), uint64(refused)
+		srv.final.Accepted, srv.final.Refused = srv.listenerCounts()
 		C.eslgo_listener_destroy(&srv.lst)
 		srv.lst = nil
 	}
 	srv.mu.Unlock()
-	// No C thread can call back any more: the key may be freed.
+	// The accept loop has returned, so C can no longer call back: the key may be freed.
 	srv.ref.Release()
 	srv.cancelBase()
 	close(finished)
@@ -555,34 +530,6 @@ func (srv *OutboundServer) cutAll() {
 	srv.mu.Unlock()
 	for _, ss := range list {
 		ss.cut()
-	}
-}
-
-const minPruneAt = 256
-
-// threadExitWait bounds the wait for session threads to exit once they left the library; it
-// is only reached if the kernel reused a thread id for a thread of someone else.
-const threadExitWait = 5 * time.Second
-
-// waitThreads waits until every session thread has exited. The C library's threads are
-// detached, so their exit cannot be joined: the kernel is asked whether each still exists.
-func (srv *OutboundServer) waitThreads() {
-	srv.mu.Lock()
-	tids := make([]int64, 0, len(srv.exiting))
-	for tid := range srv.exiting {
-		tids = append(tids, tid)
-	}
-	clear(srv.exiting)
-	srv.mu.Unlock()
-	deadline := time.Now().Add(threadExitWait)
-	for _, tid := range tids {
-		for delay := 20 * time.Microsecond; threadAlive(tid); delay = min(2*delay, 5*time.Millisecond) {
-			if time.Now().After(deadline) {
-				srv.log.Warn("esl: outbound session thread still exists after shutdown", "tid", tid)
-				return
-			}
-			time.Sleep(delay)
-		}
 	}
 }
 

@@ -194,6 +194,19 @@ func goFlow(nc net.Conn) error {
 	return nil
 }
 
+// goConnectOnly is the shortest session: `connect`, its reply checked, and the close.
+func goConnectOnly(nc net.Conn) error {
+	g := &goConn{nc: nc, r: bufio.NewReaderSize(nc, 64<<10)}
+	m, err := g.cmd("connect")
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	if m.hdr["Unique-ID"] == "" {
+		return errors.New("connect: no Unique-ID")
+	}
+	return nil
+}
+
 // goServer serves each connection on a goroutine of its own.
 type goServer struct {
 	ln       net.Listener
@@ -203,7 +216,10 @@ type goServer struct {
 	firstErr atomic.Value
 }
 
-func startGoServer(t testing.TB) *goServer {
+func startGoServer(t testing.TB) *goServer { return startGoServerFlow(t, goFlow) }
+
+// startGoServerFlow is startGoServer running flow on each connection.
+func startGoServerFlow(t testing.TB, flow func(net.Conn) error) *goServer {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	s := &goServer{ln: ln}
@@ -215,7 +231,7 @@ func startGoServer(t testing.TB) *goServer {
 			}
 			s.wg.Go(func() {
 				defer nc.Close()
-				if err := goFlow(nc); err != nil {
+				if err := flow(nc); err != nil {
 					s.failed.Add(1)
 					s.firstErr.CompareAndSwap(nil, err)
 					return
@@ -340,15 +356,45 @@ func (rs *replayScript) replayCall(addr string) error {
 	}
 }
 
-// runReplayCalls places total replayed calls, parallel at a time.
+// connectOnlyCall dials addr, answers `connect` with the recorded channel data and waits
+// for the server to close.
+func (rs *replayScript) connectOnlyCall(addr string) error {
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	r := bufio.NewReader(nc)
+	line, err := r.ReadString('\n')
+	if err != nil || line != "connect\n" {
+		return fmt.Errorf("reading connect: %q, %v", line, err)
+	}
+	if line, err = r.ReadString('\n'); err != nil || line != "\n" {
+		return fmt.Errorf("reading connect: %q, %v", line, err)
+	}
+	if _, err := nc.Write(rs.info); err != nil {
+		return err
+	}
+	if _, err := io.Copy(io.Discard, r); err != nil {
+		return fmt.Errorf("waiting for the close: %w", err)
+	}
+	return nil
+}
+
+// runCalls places total replayed calls, parallel at a time.
 func (rs *replayScript) runCalls(t testing.TB, addr string, total, parallel int) *atomic.Int64 {
+	return rs.run(t, addr, total, parallel, rs.replayCall)
+}
+
+// run places total calls of one kind, parallel at a time.
+func (rs *replayScript) run(t testing.TB, addr string, total, parallel int, call func(addr string) error) *atomic.Int64 {
 	var failed, next atomic.Int64
 	var wg sync.WaitGroup
 	for w := 0; w < parallel; w++ {
 		wg.Go(func() {
 			for next.Add(1) <= int64(total) {
-				if err := rs.replayCall(addr); err != nil && failed.Add(1) == 1 {
-					t.Errorf("replayed call: %v", err)
+				if err := call(addr); err != nil && failed.Add(1) == 1 {
+					t.Errorf("call: %v", err)
 				}
 			}
 		})
@@ -358,23 +404,33 @@ func (rs *replayScript) runCalls(t testing.TB, addr string, total, parallel int)
 }
 
 // BenchmarkOutboundSessions: whole calls (callFlow, checks included), 64 at a time,
-// served by OutboundServer (a C thread per call, Go handler on it) and by the pure-Go
-// goroutine-per-connection server, in one process. Two kinds of FreeSWITCH dial in:
-// esltest (a full fake: channels, event bus; it costs the same for both servers and
-// dominates), and replay (the bytes of a recorded real call, so the servers' own costs
-// show). Compare the sessions/s of the two servers within one run.
+// served by OutboundServer (accepted in the C library's loop, each call on a goroutine)
+// and by the pure-Go goroutine-per-connection server, in one process. Two kinds of
+// FreeSWITCH dial in: esltest (a full fake: channels, event bus; it costs the same for both
+// servers and dominates), and replay (the bytes of a recorded real call, so the servers'
+// own costs show). connect-only sessions end after `connect` is answered: what a session
+// costs a server apart from its messages. Compare the sessions/s of the two servers within
+// one run.
 func BenchmarkOutboundSessions(b *testing.B) {
 	const parallel = 64
 	type server struct {
 		name  string
-		start func(b *testing.B) (addr string, stop func())
+		start func(b *testing.B, connectOnly bool) (addr string, stop func())
 	}
 	servers := []server{
-		{"cgo-OutboundServer", func(b *testing.B) (string, func()) {
+		{"cgo-OutboundServer", func(b *testing.B, connectOnly bool) (string, func()) {
 			var failed atomic.Int64
 			var firstErr atomic.Value
 			srv := newTestServer(b, func(ctx context.Context, c *Connection) {
-				if err := callFlow(ctx, c); err != nil {
+				var err error
+				if connectOnly {
+					if c.GetInfo().GetHeader("Unique-ID") == "" {
+						err = errors.New("connect: no Unique-ID")
+					}
+				} else {
+					err = callFlow(ctx, c)
+				}
+				if err != nil {
 					failed.Add(1)
 					firstErr.CompareAndSwap(nil, err)
 				}
@@ -384,8 +440,12 @@ func BenchmarkOutboundSessions(b *testing.B) {
 				require.Zero(b, failed.Load(), "first failure: %v", firstErr.Load())
 			}
 		}},
-		{"pure-Go-goroutines", func(b *testing.B) (string, func()) {
-			s := startGoServer(b)
+		{"pure-Go-goroutines", func(b *testing.B, connectOnly bool) (string, func()) {
+			flow := goFlow
+			if connectOnly {
+				flow = goConnectOnly
+			}
+			s := startGoServerFlow(b, flow)
 			return s.ln.Addr().String(), func() {
 				s.Close()
 				require.Zero(b, s.failed.Load(), "first failure: %v", s.firstErr.Load())
@@ -412,7 +472,7 @@ func BenchmarkOutboundSessions(b *testing.B) {
 	for _, srv := range servers {
 		b.Run("esltest/"+srv.name, func(b *testing.B) {
 			fs := newFakeFS(b)
-			addr, stop := srv.start(b)
+			addr, stop := srv.start(b, false)
 			measure(b, func() *atomic.Int64 { return runCalls(b, fs, addr, b.N, parallel) })
 			stop()
 		})
@@ -420,8 +480,15 @@ func BenchmarkOutboundSessions(b *testing.B) {
 	rs := loadReplayScript(b)
 	for _, srv := range servers {
 		b.Run("replay/"+srv.name, func(b *testing.B) {
-			addr, stop := srv.start(b)
+			addr, stop := srv.start(b, false)
 			measure(b, func() *atomic.Int64 { return rs.runCalls(b, addr, b.N, parallel) })
+			stop()
+		})
+	}
+	for _, srv := range servers {
+		b.Run("connect-only/"+srv.name, func(b *testing.B) {
+			addr, stop := srv.start(b, true)
+			measure(b, func() *atomic.Int64 { return rs.run(b, addr, b.N, parallel, rs.connectOnlyCall) })
 			stop()
 		})
 	}

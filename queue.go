@@ -73,10 +73,13 @@ func newEventQueue() *eventQueue {
 	return &eventQueue{signal: make(chan struct{}, 1), done: make(chan struct{})}
 }
 
-func (q *eventQueue) push(ev *Event) {
+// pushBatch queues evs in order under one lock, with one wake-up for them all.
+func (q *eventQueue) pushBatch(evs []*Event) {
 	q.mu.Lock()
-	q.items.push(ev)
-	q.queued++
+	for _, ev := range evs {
+		q.items.push(ev)
+	}
+	q.queued += uint64(len(evs))
 	if q.items.n > q.maxDepth {
 		q.maxDepth = q.items.n
 	}

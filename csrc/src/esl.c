@@ -14,9 +14,10 @@
  * the parser and the mutex. So no thread can be waiting on, or about to use, the mutex when
  * it is destroyed, and once esl_disconnect returns no thread of ours uses the handle.
  *
- * Receiving: one read() per readiness, of 64 KiB or more, straight into the parser's buffer
- * (or into the body of a large message). The socket is always polled before reading, so the
- * non-blocking sockets that esl_listen hands out work too.
+ * Receiving: one read of 64 KiB or more at a time, straight into the parser's buffer (or into
+ * the body of a large message). Sockets are read with MSG_DONTWAIT and polled only when they
+ * had nothing, so blocking and non-blocking sockets (esl_listen hands out the latter) behave
+ * alike; esl_recv_event_nowait never polls at all.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -49,6 +50,10 @@ typedef struct esl_conn {
 	int closing;
 	/* the socket was set up by connect/attach and is ours to close */
 	int owns_sock;
+	/* the descriptor is not a socket: it is polled before each read (no MSG_DONTWAIT) */
+	int not_sock;
+	/* the last read of esl_recv_event_nowait emptied the socket */
+	int drained;
 } esl_conn_t;
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -176,6 +181,8 @@ static void conn_new_session(esl_handle_t *h, esl_conn_t *c, esl_socket_t keep)
 	c->owns_sock = 0;
 	h->sock = ESL_SOCK_INVALID;
 	esl_wire_reset(c->wire);
+	c->not_sock = 0;
+	c->drained = 0;
 	c->owed = 0;
 	c->race_tail = NULL;
 }
@@ -285,16 +292,73 @@ static esl_status_t send_cmd(esl_handle_t *h, esl_conn_t *c, const char *cmd)
 /* ------------------------------------------------------------------------------------ */
 /* receiving */
 
-/* Waits for readability (until deadline; 0 = no deadline) and reads once into the parser.
- * ESL_BREAK when the deadline passed. */
-static esl_status_t fill(esl_handle_t *h, esl_conn_t *c, int64_t deadline)
+/* Reads once into the parser without waiting: 1 when bytes came (*drained set when the read
+ * took fewer than there was room for, i.e. it emptied the socket), 0 when there was nothing
+ * to read, -1 when the connection ended (err set, connected = 0). Sockets are read with
+ * MSG_DONTWAIT whatever their mode, so a read costs no poll first; other descriptors are
+ * polled with a zero timeout before their read. */
+static int read_now(esl_handle_t *h, esl_conn_t *c, int *drained)
 {
 	for (;;) {
-		struct pollfd pfd;
-		int wait, r;
 		ssize_t n;
 		size_t room;
 		void *p;
+
+		if (!(p = esl_wire_reserve(c->wire, &room))) {
+			set_err(h, ENOMEM, "out of memory");
+			h->connected = 0;
+			return -1;
+		}
+		if (!c->not_sock) {
+			n = recv(h->sock, p, room, MSG_DONTWAIT);
+			if (n < 0 && errno == ENOTSOCK) {
+				esl_wire_commit(c->wire, 0);
+				c->not_sock = 1;
+				continue;
+			}
+		} else {
+			struct pollfd pfd = { h->sock, POLLIN, 0 };
+			int r = poll(&pfd, 1, 0);
+
+			if (r == 0) {
+				esl_wire_commit(c->wire, 0);
+				return 0;
+			}
+			n = r < 0 ? -1 : read(h->sock, p, room);
+		}
+		if (n > 0) {
+			esl_wire_commit(c->wire, (size_t) n);
+			*drained = (size_t) n < room;
+			return 1;
+		}
+		esl_wire_commit(c->wire, 0);
+		if (n == 0) {
+			/* say so when a half-received message is lost with the connection */
+			set_err(h, 0, esl_wire_buffered(c->wire) ? "Connection closed by peer in the middle of a message" : "Connection closed by peer");
+			h->connected = 0;
+			return -1;
+		}
+		if (errno == EINTR) {
+			continue;
+		}
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			return 0;
+		}
+		set_errno_err(h, errno);
+		h->connected = 0;
+		return -1;
+	}
+}
+
+/* Reads once into the parser, waiting for readability until deadline (0 = no deadline).
+ * ESL_BREAK when the deadline passed. The read comes first and the poll only when the
+ * socket had nothing, which saves a system call per read while messages stream in. */
+static esl_status_t fill(esl_handle_t *h, esl_conn_t *c, int64_t deadline)
+{
+	c->drained = 0;
+	for (;;) {
+		struct pollfd pfd;
+		int wait, r, drained;
 
 		if (!h->connected || conn_closing(c)) {
 			if (!h->err[0]) {
@@ -307,6 +371,9 @@ static esl_status_t fill(esl_handle_t *h, esl_conn_t *c, int64_t deadline)
 		if (wait == 0) {
 			return ESL_BREAK;
 		}
+		if ((r = read_now(h, c, &drained)) != 0) {
+			return r > 0 ? ESL_SUCCESS : ESL_FAIL;
+		}
 		if (wait < 0 || wait > WAIT_SLICE_MS) {
 			wait = WAIT_SLICE_MS;
 		}
@@ -314,42 +381,41 @@ static esl_status_t fill(esl_handle_t *h, esl_conn_t *c, int64_t deadline)
 		pfd.events = POLLIN;
 		pfd.revents = 0;
 		r = poll(&pfd, 1, wait);
-		if (r == 0 || (r < 0 && errno == EINTR)) {
-			continue;
-		}
-		if (r < 0) {
+		if (r < 0 && errno != EINTR) {
 			set_errno_err(h, errno);
 			h->connected = 0;
 			return ESL_FAIL;
 		}
-		if (!(p = esl_wire_reserve(c->wire, &room))) {
-			set_err(h, ENOMEM, "out of memory");
-			h->connected = 0;
-			return ESL_FAIL;
-		}
-		n = read(h->sock, p, room);
-		if (n > 0) {
-			esl_wire_commit(c->wire, (size_t) n);
-			return ESL_SUCCESS;
-		}
-		esl_wire_commit(c->wire, 0);
-		if (n == 0) {
-			/* say so when a half-received message is lost with the connection */
-			set_err(h, 0, esl_wire_buffered(c->wire) ? "Connection closed by peer in the middle of a message" : "Connection closed by peer");
-			h->connected = 0;
-			return ESL_FAIL;
-		}
-		if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) {
-			continue;
-		}
-		set_errno_err(h, errno);
-		h->connected = 0;
-		return ESL_FAIL;
 	}
 }
 
+/* Reads once into the parser if that can be done without waiting. ESL_BREAK when the socket
+ * has nothing now, or when the previous read already emptied it (a waiter on an
+ * edge-triggered poller is woken by whatever arrived since). */
+static esl_status_t fill_nowait(esl_handle_t *h, esl_conn_t *c)
+{
+	int r, drained = 0;
+
+	if (!h->connected || conn_closing(c)) {
+		if (!h->err[0]) {
+			set_err(h, 0, "Not connected");
+		}
+		h->connected = 0;
+		return ESL_FAIL;
+	}
+	if (c->drained) {
+		c->drained = 0;
+		return ESL_BREAK;
+	}
+	if ((r = read_now(h, c, &drained)) > 0) {
+		c->drained = drained;
+		return ESL_SUCCESS;
+	}
+	return r == 0 ? ESL_BREAK : ESL_FAIL;
+}
+
 /* The next message from the socket. Replies owed to timed-out calls are dropped here. */
-static esl_status_t read_message(esl_handle_t *h, esl_conn_t *c, int64_t deadline, esl_event_t **out)
+static esl_status_t read_message(esl_handle_t *h, esl_conn_t *c, int64_t deadline, int nowait, esl_event_t **out)
 {
 	*out = NULL;
 	for (;;) {
@@ -374,7 +440,7 @@ static esl_status_t read_message(esl_handle_t *h, esl_conn_t *c, int64_t deadlin
 			h->connected = 0;
 			return ESL_FAIL;
 		}
-		if ((st = fill(h, c, deadline)) != ESL_SUCCESS) {
+		if ((st = nowait ? fill_nowait(h, c) : fill(h, c, deadline)) != ESL_SUCCESS) {
 			return st;
 		}
 	}
@@ -418,7 +484,8 @@ static esl_status_t deliver(esl_handle_t *h, esl_conn_t *c, esl_event_t *ev, esl
 	return ESL_SUCCESS;
 }
 
-/* esl_recv_event with the lock held; deadline (0 = none) bounds the whole receive. */
+/* esl_recv_event with the lock held; deadline (0 = none) bounds the whole receive, -1 asks
+ * for no wait at all (ESL_BREAK when no message can be had without one). */
 static esl_status_t recv_locked(esl_handle_t *h, esl_conn_t *c, int check_q, esl_event_t **save_event, int64_t deadline)
 {
 	esl_event_t *ev = NULL;
@@ -435,7 +502,7 @@ static esl_status_t recv_locked(esl_handle_t *h, esl_conn_t *c, int check_q, esl
 		if (!h->race_event) {
 			c->race_tail = NULL;
 		}
-	} else if ((st = read_message(h, c, deadline, &ev)) != ESL_SUCCESS) {
+	} else if ((st = read_message(h, c, deadline < 0 ? 0 : deadline, deadline < 0, &ev)) != ESL_SUCCESS) {
 		return st;
 	}
 	return deliver(h, c, ev, save_event, 1);
@@ -568,6 +635,23 @@ ESL_DECLARE(esl_status_t) esl_recv_event(esl_handle_t *handle, int check_q, esl_
 	return st;
 }
 
+ESL_DECLARE(esl_status_t) esl_recv_event_nowait(esl_handle_t *handle, int check_q, esl_event_t **save_event)
+{
+	esl_conn_t *c = enter(handle);
+	esl_status_t st = ESL_FAIL;
+
+	if (!c) {
+		return ESL_FAIL;
+	}
+	if (handle->connected && handle->sock != ESL_SOCK_INVALID) {
+		esl_mutex_lock(handle->mutex);
+		st = recv_locked(handle, c, check_q, save_event, -1);
+		esl_mutex_unlock(handle->mutex);
+	}
+	leave(c);
+	return st;
+}
+
 /*
  * Timed receive. Unlike the original (Q16), the whole call is bounded by ms: the deadline set
  * at entry also bounds reading a message that has started to arrive. When it passes in the
@@ -652,7 +736,7 @@ ESL_DECLARE(esl_status_t) esl_send_recv_timed(esl_handle_t *handle, const char *
 		esl_event_t *ev = NULL;
 
 		esl_event_destroy(&handle->last_ievent);
-		if ((st = read_message(handle, c, deadline, &ev)) != ESL_SUCCESS) {
+		if ((st = read_message(handle, c, deadline, 0, &ev)) != ESL_SUCCESS) {
 			break;
 		}
 		if (is_reply(ev)) {

@@ -32,6 +32,27 @@ void esl_event_build_end(esl_event_t *event, esl_event_builder_t *b);
  * so a test can check that both ways build the same event. */
 extern int esl_event_json_use_index;
 
+/*
+ * The JSON reader behind esl_event_create_json, for callers that build events their own way.
+ * It calls member for each string member of the top-level object and element for each string
+ * element of an array member, in order; every other value is checked and skipped. key and val
+ * are decoded and NUL-terminated (klen and vlen bytes, no NUL inside) in out, which must hold
+ * len + 1 bytes. With keep, every string stays valid until the reader returns; without, only
+ * during its call. A callback returns 0, or -1 to stop the reader.
+ * seen tells what the decoded strings hold: ESL_JSON_COLON / ESL_JSON_BRACKET for the key,
+ * the same shifted left by 2 for the value (so a caller looks for "ARRAY::" or "[" only when
+ * it can be there).
+ * json must be NUL-terminated at len. Returns 0 for a valid object, 1 for anything else
+ * (also a NUL byte before len), -1 when a callback stopped it.
+ */
+#define ESL_JSON_COLON 1u
+#define ESL_JSON_BRACKET 2u
+typedef struct {
+	int (*member)(void *ctx, const char *key, size_t klen, const char *val, size_t vlen, unsigned seen);
+	int (*element)(void *ctx, const char *key, size_t klen, const char *val, size_t vlen, unsigned seen);
+} esl_json_sink_t;
+int esl_json_read_event(const char *json, size_t len, char *out, int keep, const esl_json_sink_t *sink, void *ctx);
+
 /* Sets the body to a copy of len bytes of body. */
 esl_status_t esl_event_set_body_len(esl_event_t *event, const char *body, size_t len);
 

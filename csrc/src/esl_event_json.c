@@ -13,6 +13,9 @@
 #endif
 #include "esl.h"
 #include "esl_event_internal.h"
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* ------------------------------------------------------------------------------------------ */
 /* output */
@@ -166,10 +169,14 @@ enum { JP_OK = 0, JP_SYNTAX = -1, JP_NOMEM = -2 };
 typedef struct {
 	/* the text is NUL-terminated: the NUL ends every scan, so no separate end pointer */
 	const unsigned char *p;
-	esl_event_t *ev;
-	esl_event_builder_t *b;
-	/* decoded strings; a decoded string is never longer than its JSON form */
-	char *scratch;
+	/* the terminating NUL: how far 16-byte loads may go */
+	const unsigned char *end;
+	/* where decoded strings go; a decoded string is never longer than its JSON form */
+	char *out;
+	/* keep every decoded string (they are laid out one after another) */
+	int keep;
+	const esl_json_sink_t *sink;
+	void *ctx;
 } jparser_t;
 
 static void skip_ws(jparser_t *j)
@@ -206,18 +213,54 @@ static int hex4(const unsigned char *s, unsigned int *out)
 /* Parses the string at j->p (on its opening quote). With out, writes the decoded bytes and a
  * NUL there and returns their count in *outlen. \u0000 is refused: header values are C
  * strings, and a value cut at a NUL would be silently wrong. */
-static int parse_string(jparser_t *j, char *out, size_t *outlen)
+static int parse_string(jparser_t *j, char *out, size_t *outlen, unsigned *seen)
 {
 	const unsigned char *p = j->p + 1, *run;
 	char *w = out;
+	unsigned found = 0;
 
 	for (;;) {
+#if defined(__SSE2__)
+		if (w) {
+			/* 16 bytes at a time while copying. The output never runs ahead of the input (a
+			 * decoded string and its NUL are shorter than its JSON form), so the store stays
+			 * inside the len + 1 bytes of out. */
+			const __m128i quote = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), ctl = _mm_set1_epi8(0x1F);
+			const __m128i col = _mm_set1_epi8(':'), br = _mm_set1_epi8('[');
+
+			while (j->end - p >= 16) {
+				__m128i v = _mm_loadu_si128((const __m128i *) (const void *) p);
+				unsigned m, mc, mb;
+
+				_mm_storeu_si128((__m128i *) (void *) w, v);
+				m = (unsigned) _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bs)),
+															  _mm_cmpeq_epi8(_mm_max_epu8(v, ctl), ctl)));
+				mc = (unsigned) _mm_movemask_epi8(_mm_cmpeq_epi8(v, col));
+				mb = (unsigned) _mm_movemask_epi8(_mm_cmpeq_epi8(v, br));
+				if (m) {
+					int k = __builtin_ctz(m);
+					unsigned before = (1u << k) - 1;
+					found |= ((mc & before) ? ESL_JSON_COLON : 0) | ((mb & before) ? ESL_JSON_BRACKET : 0);
+					p += k;
+					w += k;
+					goto stopped;
+				}
+				found |= (mc ? ESL_JSON_COLON : 0) | (mb ? ESL_JSON_BRACKET : 0);
+				p += 16;
+				w += 16;
+			}
+		}
+#endif
 		for (run = p; *p >= 0x20 && *p != '"' && *p != '\\'; p++) {
+			found |= *p == ':' ? ESL_JSON_COLON : *p == '[' ? ESL_JSON_BRACKET : 0;
 		}
 		if (w && p > run) {
 			memcpy(w, run, (size_t) (p - run));
 			w += p - run;
 		}
+#if defined(__SSE2__)
+	stopped:
+#endif
 		if (*p == '"') {
 			break;
 		}
@@ -265,6 +308,7 @@ static int parse_string(jparser_t *j, char *out, size_t *outlen)
 			if (cp == 0) {
 				return JP_SYNTAX;
 			}
+			found |= cp == ':' ? ESL_JSON_COLON : cp == '[' ? ESL_JSON_BRACKET : 0;
 			if (w) {
 				if (cp < 0x80) {
 					*w++ = (char) cp;
@@ -292,6 +336,9 @@ static int parse_string(jparser_t *j, char *out, size_t *outlen)
 	if (w) {
 		*w = '\0';
 		*outlen = (size_t) (w - out);
+	}
+	if (seen) {
+		*seen = found;
 	}
 	return JP_OK;
 }
@@ -376,7 +423,7 @@ static int skip_value(jparser_t *j, int depth)
 				break;
 			}
 			if (stack[sp - 1] == '{') {
-				if (*j->p != '"' || (r = parse_string(j, NULL, NULL)) != JP_OK) {
+				if (*j->p != '"' || (r = parse_string(j, NULL, NULL, NULL)) != JP_OK) {
 					return JP_SYNTAX;
 				}
 				skip_ws(j);
@@ -387,7 +434,7 @@ static int skip_value(jparser_t *j, int depth)
 			}
 			continue;
 		case '"':
-			if ((r = parse_string(j, NULL, NULL)) != JP_OK) {
+			if ((r = parse_string(j, NULL, NULL, NULL)) != JP_OK) {
 				return r;
 			}
 			break;
@@ -423,7 +470,7 @@ static int skip_value(jparser_t *j, int depth)
 				j->p++;
 				if (stack[sp - 1] == '{') {
 					skip_ws(j);
-					if (*j->p != '"' || parse_string(j, NULL, NULL) != JP_OK) {
+					if (*j->p != '"' || parse_string(j, NULL, NULL, NULL) != JP_OK) {
 						return JP_SYNTAX;
 					}
 					skip_ws(j);
@@ -444,29 +491,12 @@ static int skip_value(jparser_t *j, int depth)
 	}
 }
 
-static int add_status(esl_status_t st)
-{
-	return st == ESL_SUCCESS ? JP_OK : JP_NOMEM;
-}
-
-/* A top-level string member. The body is set literally: never used as a format. */
-static int on_string(jparser_t *j, const char *key, const char *val, size_t vlen)
-{
-	if (!strcasecmp(key, "_body")) {
-		return add_status(esl_event_set_body_len(j->ev, val, vlen));
-	}
-	if (!strcasecmp(key, "event-name")) {
-		esl_event_build_del(j->ev, j->b, "Event-Name");
-		esl_name_event(val, &j->ev->event_id);
-	}
-	return add_status(esl_event_build_add(j->ev, j->b, ESL_STACK_BOTTOM, key, val, vlen));
-}
-
 /* The members of the top-level object, in order. */
 static int parse_event(jparser_t *j)
 {
-	char *key = j->scratch, *val;
+	char *key, *val;
 	size_t klen, vlen;
+	unsigned kseen, vseen;
 	int r;
 
 	skip_ws(j);
@@ -480,7 +510,8 @@ static int parse_event(jparser_t *j)
 		return JP_OK;
 	}
 	for (;;) {
-		if (*j->p != '"' || (r = parse_string(j, key, &klen)) != JP_OK) {
+		key = j->out;
+		if (*j->p != '"' || (r = parse_string(j, key, &klen, &kseen)) != JP_OK) {
 			return JP_SYNTAX;
 		}
 		val = key + klen + 1;
@@ -491,11 +522,20 @@ static int parse_event(jparser_t *j)
 		j->p++;
 		skip_ws(j);
 		if (*j->p == '"') {
-			if ((r = parse_string(j, val, &vlen)) != JP_OK || (r = on_string(j, key, val, vlen)) != JP_OK) {
+			if ((r = parse_string(j, val, &vlen, &vseen)) != JP_OK) {
 				return r;
+			}
+			if (j->sink->member(j->ctx, key, klen, val, vlen, kseen | (vseen << 2))) {
+				return JP_NOMEM;
+			}
+			if (j->keep) {
+				j->out = val + vlen + 1;
 			}
 		} else if (*j->p == '[') {
 			/* string elements are pushed under the key; anything else is checked and skipped */
+			if (j->keep) {
+				j->out = val;
+			}
 			j->p++;
 			skip_ws(j);
 			if (*j->p == ']') {
@@ -504,11 +544,15 @@ static int parse_event(jparser_t *j)
 				for (;;) {
 					skip_ws(j);
 					if (*j->p == '"') {
-						if ((r = parse_string(j, val, &vlen)) != JP_OK) {
+						if ((r = parse_string(j, val, &vlen, &vseen)) != JP_OK) {
 							return r;
 						}
-						if ((r = add_status(esl_event_build_add(j->ev, j->b, ESL_STACK_PUSH, key, val, vlen))) != JP_OK) {
-							return r;
+						if (j->sink->element(j->ctx, key, klen, val, vlen, kseen | (vseen << 2))) {
+							return JP_NOMEM;
+						}
+						if (j->keep) {
+							val += vlen + 1;
+							j->out = val;
 						}
 					} else if ((r = skip_value(j, 2)) != JP_OK) {
 						return r;
@@ -542,10 +586,66 @@ static int parse_event(jparser_t *j)
 	}
 }
 
-ESL_DECLARE(esl_status_t) esl_event_create_json(esl_event_t **event, const char *json)
+int esl_json_read_event(const char *json, size_t len, char *out, int keep, const esl_json_sink_t *sink, void *ctx)
 {
 	jparser_t j = { 0 };
+	int r;
+
+	j.p = (const unsigned char *) json;
+	j.end = j.p + len;
+	j.out = out;
+	j.keep = keep;
+	j.sink = sink;
+	j.ctx = ctx;
+	r = parse_event(&j);
+	if (r == JP_OK) {
+		skip_ws(&j);
+		/* nothing but white space may follow the object, and a NUL byte ends the text early */
+		if (j.p != (const unsigned char *) json + len) {
+			r = JP_SYNTAX;
+		}
+	}
+	return r == JP_OK ? 0 : r == JP_NOMEM ? -1 : 1;
+}
+
+/* esl_event_create_json's sink: the event API with the bulk builder. */
+typedef struct {
+	esl_event_t *ev;
+	esl_event_builder_t *b;
+} jevent_t;
+
+/* A top-level string member. The body is set literally: never used as a format. */
+static int ev_member(void *ctx, const char *key, size_t klen, const char *val, size_t vlen, unsigned seen)
+{
+	jevent_t *je = ctx;
+
+	(void) klen;
+	(void) seen;
+	if (!strcasecmp(key, "_body")) {
+		return esl_event_set_body_len(je->ev, val, vlen) == ESL_SUCCESS ? 0 : -1;
+	}
+	if (!strcasecmp(key, "event-name")) {
+		esl_event_build_del(je->ev, je->b, "Event-Name");
+		esl_name_event(val, &je->ev->event_id);
+	}
+	return esl_event_build_add(je->ev, je->b, ESL_STACK_BOTTOM, key, val, vlen) == ESL_SUCCESS ? 0 : -1;
+}
+
+static int ev_element(void *ctx, const char *key, size_t klen, const char *val, size_t vlen, unsigned seen)
+{
+	jevent_t *je = ctx;
+
+	(void) klen;
+	(void) seen;
+	return esl_event_build_add(je->ev, je->b, ESL_STACK_PUSH, key, val, vlen) == ESL_SUCCESS ? 0 : -1;
+}
+
+ESL_DECLARE(esl_status_t) esl_event_create_json(esl_event_t **event, const char *json)
+{
+	static const esl_json_sink_t sink = { ev_member, ev_element };
+	jevent_t je = { 0 };
 	esl_event_t *ev = NULL;
+	char *scratch;
 	size_t len;
 	int r;
 
@@ -560,26 +660,18 @@ ESL_DECLARE(esl_status_t) esl_event_create_json(esl_event_t **event, const char 
 	if (esl_event_create(&ev, ESL_EVENT_CLONE) != ESL_SUCCESS) {
 		return ESL_FAIL;
 	}
-	if (!(j.scratch = malloc(len + 1))) {
+	if (!(scratch = malloc(len + 1))) {
 		esl_event_destroy(&ev);
 		return ESL_FAIL;
 	}
-	j.p = (const unsigned char *) json;
-	j.ev = ev;
-	j.b = esl_event_json_use_index ? esl_event_build_begin(ev) : NULL;
-	r = parse_event(&j);
-	esl_event_build_end(ev, j.b);
-	free(j.scratch);
-	if (r == JP_OK) {
-		skip_ws(&j);
-		/* nothing but white space may follow the object */
-		if (*j.p) {
-			r = JP_SYNTAX;
-		}
-	}
-	if (r != JP_OK) {
+	je.ev = ev;
+	je.b = esl_event_json_use_index ? esl_event_build_begin(ev) : NULL;
+	r = esl_json_read_event(json, len, scratch, 0, &sink, &je);
+	esl_event_build_end(ev, je.b);
+	free(scratch);
+	if (r) {
 		esl_event_destroy(&ev);
-		return r == JP_NOMEM ? ESL_FAIL : ESL_SUCCESS;
+		return r < 0 ? ESL_FAIL : ESL_SUCCESS;
 	}
 	*event = ev;
 	return ESL_SUCCESS;

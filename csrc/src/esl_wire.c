@@ -33,6 +33,9 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "esl.h"
 #include "esl_event_internal.h"
@@ -49,12 +52,14 @@
 
 enum { ST_HEAD, ST_BODY, ST_ERROR };
 
-/* One "Name: value" line, both NUL-terminated in the text being parsed. */
+/* One "Name: value" line, both NUL-terminated in the scratch text (or in static memory). */
 typedef struct {
 	char *name;
 	char *value;
 	size_t name_len;
 	size_t value_len;
+	unsigned int h33;       /* name_h33 of the name */
+	int colon;              /* the decoded value holds ':' (so it may hold "ARRAY::") */
 } wire_line_t;
 
 /* A header of the event being planned. Strings are (pointer, length) into the parsed text,
@@ -117,6 +122,9 @@ struct esl_wire {
 	esl_event_types_t event_id;
 	char *text;
 	size_t text_cap;
+	/* stop bit maps of the text being scanned, two words per 64 bytes (see scan_lines) */
+	uint64_t *mask;
+	size_t mask_cap;
 };
 
 static const char CL_NAME[] = "content-length";
@@ -129,17 +137,81 @@ static inline unsigned char lc(unsigned char c)
 	return (unsigned char) ((unsigned) (c - 'A') < 26u ? c + 32 : c);
 }
 
-/* The event code's case-insensitive name hash: h = h * 33 + tolower(c) in unsigned int. */
-static unsigned int name_h33(const char *s, size_t n)
+/* The event code's case-insensitive name hash: h = h * 33 + tolower(c) in unsigned int.
+ * Four bytes per step (h * 33^4 + a polynomial of the four): the multiply chain of the
+ * plain loop would otherwise bound the speed of every received header. */
+static inline unsigned int name_h33(const char *s, size_t n)
 {
+	const unsigned char *u = (const unsigned char *) s;
 	unsigned int h = 0;
-	size_t i;
+	size_t i = 0;
 
-	for (i = 0; i < n; i++) {
-		h = h * 33 + lc((unsigned char) s[i]);
+	for (; i + 4 <= n; i += 4) {
+		h = h * 1185921u + lc(u[i]) * 35937u + lc(u[i + 1]) * 1089u + lc(u[i + 2]) * 33u + lc(u[i + 3]);
+	}
+	for (; i < n; i++) {
+		h = h * 33 + lc(u[i]);
 	}
 	return h;
 }
+
+#if defined(__SSE2__)
+/* Weights of name_h33 for the vector form: entry j is 33^(31 - j) mod 2^32 for j < 32 and 0
+ * after, split into a low and a high 16-bit half for pmaddwd. The low half is read as signed,
+ * so a low half of 0x8000 or more carries one into the high half. */
+static const int16_t H33_LO[64] = {
+	-14367, -12351, 23457, -5247, -159, 5953, -19679, 21249, 30433, -24895, 19105, -1407, 11873, 26177, 8737, -7679,
+	9697, 28097, 14753, 2433, 23905, -19135, -28383, 28929, -11039, 15553, 10401, 6273, -29599, 1089, 33, 1
+};
+static const int16_t H33_HI[64] = {
+	25951, -13115, -26215, -10724, -32100, 4985, 12067, -21480, -12567, -14282, 29356, 20749, -13273, -20262, -4586, -27942,
+	3125, -23737, 15168, 20319, 12531, -31395, 1035, 29820, -5054, 19706, 597, 18, 1, 0, 0, 0
+};
+#define H33_POW32 288867329u /* 33^32 mod 2^32 */
+
+/* name_h33 of the r (0..32) bytes at s, read as 32 bytes: the polynomial
+ * sum of tolower(s[i]) * 33^(r - 1 - i) as one dot product, the bytes after r weighted 0. */
+static inline unsigned int h33_chunk(const char *s, size_t r)
+{
+	const __m128i zero = _mm_setzero_si128(), a1 = _mm_set1_epi8('A' - 1), z1 = _mm_set1_epi8('Z' + 1);
+	const __m128i k32 = _mm_set1_epi8(32);
+	const int16_t *wl = H33_LO + (32 - r), *wh = H33_HI + (32 - r);
+	__m128i v0 = _mm_loadu_si128((const __m128i *) (const void *) s);
+	__m128i v1 = _mm_loadu_si128((const __m128i *) (const void *) (s + 16));
+	__m128i b0, b1, b2, b3, lo, hi, t;
+
+	v0 = _mm_add_epi8(v0, _mm_and_si128(_mm_and_si128(_mm_cmpgt_epi8(v0, a1), _mm_cmpgt_epi8(z1, v0)), k32));
+	v1 = _mm_add_epi8(v1, _mm_and_si128(_mm_and_si128(_mm_cmpgt_epi8(v1, a1), _mm_cmpgt_epi8(z1, v1)), k32));
+	b0 = _mm_unpacklo_epi8(v0, zero);
+	b1 = _mm_unpackhi_epi8(v0, zero);
+	b2 = _mm_unpacklo_epi8(v1, zero);
+	b3 = _mm_unpackhi_epi8(v1, zero);
+#define H33_W(p, i) _mm_loadu_si128((const __m128i *) (const void *) ((p) + 8 * (i)))
+	lo = _mm_add_epi32(_mm_add_epi32(_mm_madd_epi16(b0, H33_W(wl, 0)), _mm_madd_epi16(b1, H33_W(wl, 1))),
+					   _mm_add_epi32(_mm_madd_epi16(b2, H33_W(wl, 2)), _mm_madd_epi16(b3, H33_W(wl, 3))));
+	hi = _mm_add_epi32(_mm_add_epi32(_mm_madd_epi16(b0, H33_W(wh, 0)), _mm_madd_epi16(b1, H33_W(wh, 1))),
+					   _mm_add_epi32(_mm_madd_epi16(b2, H33_W(wh, 2)), _mm_madd_epi16(b3, H33_W(wh, 3))));
+#undef H33_W
+	t = _mm_add_epi32(lo, _mm_slli_epi32(hi, 16));
+	t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0x4E));
+	t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0xB1));
+	return (unsigned int) _mm_cvtsi128_si32(t);
+}
+
+/* name_h33 without a branch per byte, for a name followed by at least 32 - n readable bytes. */
+static inline unsigned int name_h33_padded(const char *s, size_t n)
+{
+	size_t r = n ? (n - 1) % 32 + 1 : 0;
+	unsigned int h = h33_chunk(s, r);
+
+	for (s += r, n -= r; n; s += 32, n -= 32) {
+		h = h * H33_POW32 + h33_chunk(s, 32);
+	}
+	return h;
+}
+#else
+#define name_h33_padded name_h33
+#endif
 
 /* Seeded hash for the lookup table (FNV-1a over lowercased bytes, then a finalizer). */
 static uint64_t name_hx(uint64_t seed, const char *s, size_t n)
@@ -205,46 +277,6 @@ static const unsigned char hexv[256] = {
 	['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
 	['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16
 };
-
-/* Decodes %XX escapes in place and returns the new length. Only two hex digits form an
- * escape; anything else after '%' stays as it is. "%00" also stays: decoding it would cut
- * the value at the NUL. */
-static size_t url_decode_inplace(char *s, size_t n)
-{
-	char *e = s + n, *r, *w;
-
-	r = memchr(s, '%', n);
-	if (!r) {
-		return n;
-	}
-	w = r;
-	while (r < e) {
-		if (*r == '%') {
-			unsigned char a, b;
-
-			if (e - r >= 3 && (a = hexv[(unsigned char) r[1]]) && (b = hexv[(unsigned char) r[2]]) && (a != 1 || b != 1)) {
-				*w++ = (char) (((a - 1) << 4) | (b - 1));
-				r += 3;
-			} else {
-				*w++ = *r++;
-			}
-		} else {
-			char *next = memchr(r, '%', (size_t) (e - r));
-			size_t run;
-
-			if (!next) {
-				next = e;
-			}
-			run = (size_t) (next - r);
-			if (w != r) {
-				memmove(w, r, run);
-			}
-			w += run;
-			r = next;
-		}
-	}
-	return (size_t) (w - s);
-}
 
 static int wire_fail(esl_wire_t *w, const char *msg)
 {
@@ -619,7 +651,7 @@ static int plan_add_array(esl_wire_t *w, const char *name, size_t n, unsigned in
 /* One received line, as esl_event_add_header_string(BOTTOM) / esl_event_add_array see it. */
 static int plan_add_line(esl_wire_t *w, const wire_line_t *l, int inner)
 {
-	unsigned int h33 = name_h33(l->name, l->name_len);
+	unsigned int h33 = l->h33;
 	size_t idx1;
 
 	if (inner && names_equal(l->name, l->name_len, "event-name", 10)) {
@@ -893,11 +925,6 @@ static esl_event_t *api_build(esl_wire_t *w, int inner, int *with_body, size_t *
 /* ------------------------------------------------------------------------------------ */
 /* lines */
 
-static int line_is_special(const wire_line_t *l)
-{
-	return memchr(l->name, '[', l->name_len) || (l->name_len == 5 && !memcmp(l->name, "_body", 5));
-}
-
 /* Parses a Content-Length value: decimal digits, optionally followed by CR, spaces or tabs. */
 static int parse_length(esl_wire_t *w, const wire_line_t *l, size_t *out)
 {
@@ -932,82 +959,414 @@ static int parse_length(esl_wire_t *w, const wire_line_t *l, size_t *out)
 	return 0;
 }
 
-/* Splits text into lines, decoding and terminating names and values in place. The byte at
- * text[len] must be writable. Outer blocks skip CR/LF runs before a line and spaces and tabs
- * after the colon, and check Content-Length; inner events skip only spaces. Lines without ':'
- * are skipped. Returns 0, -1 when memory ran out (state untouched), -2 on a framing error
- * (the parser is then in error). */
-static int split_lines(esl_wire_t *w, char *text, size_t len, int outer, int *special, int *have_cl, size_t *cl)
-{
-	char *p = text, *e = text + len;
+/* What scan_lines found besides the lines. */
+typedef struct {
+	int special;            /* a name with '[' or the name "_body": the event code's own rules */
+	int slow;               /* an empty value, "ARRAY::" in a value or a second inner Event-Name */
+	int have_cl;            /* a line named Content-Length */
+	int has_sep;            /* inner: the header section ended at an empty line */
+	size_t body_off;        /* inner: where the text after that empty line starts */
+	size_t out_len;         /* bytes of "name\0value\0" text written to the scratch memory */
+	esl_event_types_t event_id; /* inner: named by the Event-Name line (CUSTOM without one) */
+} scan_t;
 
+static inline int is_name(const wire_line_t *l, const char *lower, size_t n)
+{
+	return l->name_len == n && !strncasecmp(l->name, lower, n);
+}
+
+/* Three maps of 64 bytes, one bit per byte: where a name stops (NUL, LF, ':', '['), where a
+ * line ends (NUL, LF), and what a value needs a look at (':', '%'). */
+#define MAPS 3
+static inline void block_masks(const unsigned char *b, uint64_t *out)
+{
+#if defined(__SSE2__)
+	const __m128i nul = _mm_setzero_si128(), lf = _mm_set1_epi8('\n'), col = _mm_set1_epi8(':');
+	const __m128i br = _mm_set1_epi8('['), pct = _mm_set1_epi8('%');
+	uint64_t ns = 0, le = 0, vs = 0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		__m128i v = _mm_loadu_si128((const __m128i *) (const void *) (b + 16 * i));
+		__m128i end = _mm_or_si128(_mm_cmpeq_epi8(v, nul), _mm_cmpeq_epi8(v, lf));
+		__m128i c = _mm_cmpeq_epi8(v, col);
+		le |= (uint64_t) (unsigned) _mm_movemask_epi8(end) << (16 * i);
+		ns |= (uint64_t) (unsigned) _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(end, c), _mm_cmpeq_epi8(v, br))) << (16 * i);
+		vs |= (uint64_t) (unsigned) _mm_movemask_epi8(_mm_or_si128(c, _mm_cmpeq_epi8(v, pct))) << (16 * i);
+	}
+	out[0] = ns;
+	out[1] = le;
+	out[2] = vs;
+#else
+	uint64_t ns = 0, le = 0, vs = 0;
+	int i;
+
+	for (i = 0; i < 64; i++) {
+		unsigned char c = b[i];
+		uint64_t bit = (uint64_t) 1 << i;
+		if (!c || c == '\n') {
+			le |= bit;
+			ns |= bit;
+		} else if (c == ':') {
+			ns |= bit;
+			vs |= bit;
+		} else if (c == '[') {
+			ns |= bit;
+		} else if (c == '%') {
+			vs |= bit;
+		}
+	}
+	out[0] = ns;
+	out[1] = le;
+	out[2] = vs;
+#endif
+}
+
+/* The 64 bits of a map that start at q (the maps end with a block of zeros). */
+static inline uint64_t map_window(const uint64_t *m, size_t q)
+{
+	size_t b = q >> 6;
+	unsigned s = (unsigned) (q & 63);
+
+	return (m[MAPS * b] >> s) | ((m[MAPS * (b + 1)] << 1) << (63 - s));
+}
+
+/* The first stop at or after q in a map that has a bit at the end of the text. One look
+ * covers the 64 bytes from q, so lines shorter than that take no loop. */
+static inline size_t next_stop(const uint64_t *m, size_t q)
+{
+	uint64_t bits = map_window(m, q);
+	size_t b;
+
+	if (bits) {
+		return q + (size_t) __builtin_ctzll(bits);
+	}
+	for (b = (q >> 6) + 2; !(bits = m[MAPS * b]); b++) {
+	}
+	return (b << 6) + (size_t) __builtin_ctzll(bits);
+}
+
+/* Copies n bytes; may write up to 31 bytes past o + n and read up to 31 past s + n when
+ * both buffers have that room (far is how many bytes may be read from s). */
+static inline void copy_span(char *o, const unsigned char *s, size_t n, size_t far)
+{
+#if defined(__SSE2__)
+	if (n + 32 <= far) {
+		size_t i = 0;
+		do {
+			_mm_storeu_si128((__m128i *) (void *) (o + i), _mm_loadu_si128((const __m128i *) (const void *) (s + i)));
+			_mm_storeu_si128((__m128i *) (void *) (o + i + 16), _mm_loadu_si128((const __m128i *) (const void *) (s + i + 16)));
+			i += 32;
+		} while (i < n);
+		return;
+	}
+#else
+	(void) far;
+#endif
+	memcpy(o, s, n);
+}
+
+/* Splits text into lines, writing each name and its URL-decoded value, NUL-terminated, one
+ * after another into w->text. Only two hex digits form an escape, and "%00" stays as it is
+ * (decoding it would cut the value). Outer blocks skip CR/LF runs before a line and spaces and
+ * tabs after the colon; inner events skip only spaces, and their header section ends at the
+ * first empty line. Lines without ':' are skipped.
+ *
+ * Bit maps of the bytes where a name or a value may stop are made first, 64 bytes at a time;
+ * each line is then a few bit scans and copies instead of a byte loop, and every line gets
+ * its name hash here, so nothing walks the names again. Returns 0, -1 when memory ran out,
+ * -2 at a NUL byte in the header section. */
+static int scan_lines(esl_wire_t *w, const char *text, size_t len, int outer, scan_t *sc)
+{
+	const unsigned char *t = (const unsigned char *) text;
+	size_t nblk = len / 64 + 1, q = 0, b;
+	uint64_t *m;
+	char *o;
+	int nevname = 0;
+
+	memset(sc, 0, sizeof(*sc));
+	sc->event_id = ESL_EVENT_CUSTOM;
 	w->nline = 0;
-	*special = 0;
-	while (p < e) {
-		char *eol, *colon;
+	/* the output never outgrows the text: a line gives back at most the byte after its last */
+	if (len > SIZE_MAX / 2 - 64) {
+		return -1;
+	}
+	if (len + 64 > w->text_cap) {
+		/* room for copy_span to write 32 bytes past the end */
+		char *nt = realloc(w->text, len + 64);
+		if (!nt) {
+			return -1;
+		}
+		w->text = nt;
+		w->text_cap = len + 64;
+	}
+	/* one more block of zeros after the last, for map_window */
+	if (MAPS * (nblk + 1) > w->mask_cap) {
+		uint64_t *nm = realloc(w->mask, MAPS * (nblk + 1) * sizeof(*nm));
+		if (!nm) {
+			return -1;
+		}
+		w->mask = nm;
+		w->mask_cap = MAPS * (nblk + 1);
+	}
+	m = w->mask;
+	for (b = 0; b + 1 < nblk; b++) {
+		block_masks(t + 64 * b, &m[MAPS * b]);
+	}
+	{
+		/* the last, partial block, with a stop at the end of the text in every map */
+		unsigned char tail[64] = { 0 };
+		size_t rest = len - 64 * b;
+		uint64_t keep = ((uint64_t) 1 << rest) - 1, stop = (uint64_t) 1 << rest;
+		int k;
+
+		if (rest) {
+			memcpy(tail, t + 64 * b, rest);
+		}
+		block_masks(tail, &m[MAPS * b]);
+		for (k = 0; k < MAPS; k++) {
+			m[MAPS * b + k] = (m[MAPS * b + k] & keep) | stop;
+			m[MAPS * (b + 1) + k] = 0;
+		}
+	}
+
+	o = w->text;
+	for (;;) {
+		size_t ns, nlen;
+		unsigned int h33;
+		char *name, *value;
+		wire_line_t *l;
+		int colon = 0;
 
 		if (outer) {
-			while (p < e && (*p == '\r' || *p == '\n')) {
-				p++;
+			while (q < len && (t[q] == '\r' || t[q] == '\n')) {
+				q++;
 			}
-			if (p >= e) {
-				break;
-			}
+		} else if (q < len && t[q] == '\n') {
+			sc->has_sep = 1;
+			sc->body_off = q + 1;
+			break;
 		}
-		eol = memchr(p, '\n', (size_t) (e - p));
-		if (!eol) {
-			eol = e;
+		if (q >= len) {
+			break;
 		}
-		colon = memchr(p, ':', (size_t) (eol - p));
-		if (colon) {
-			char *v = colon + 1;
-			wire_line_t *l;
 
-			if (outer) {
-				while (v < eol && (*v == ' ' || *v == '\t')) {
-					v++;
-				}
+		/* the name, up to ':' */
+		ns = next_stop(m, q);
+		while (ns < len && t[ns] == '[') {
+			sc->special = 1;
+			ns = next_stop(m, ns + 1);
+		}
+		if (ns >= len) {
+			/* a last line without ':' */
+			break;
+		}
+		if (t[ns] != ':') {
+			if (t[ns] == '\0') {
+				return -2;
+			}
+			/* a line without ':' */
+			q = ns + 1;
+			continue;
+		}
+		nlen = ns - q;
+		/* hashed from the text, not from the copy: reading back bytes just stored in pieces
+		 * would stall on store forwarding */
+		h33 = len - q >= 32 ? name_h33_padded((const char *) t + q, nlen) : name_h33((const char *) t + q, nlen);
+		name = o;
+		copy_span(o, t + q, nlen, len - q);
+		o += nlen;
+		*o++ = '\0';
+		q = ns + 1;
+		if (outer) {
+			while (q < len && (t[q] == ' ' || t[q] == '\t')) {
+				q++;
+			}
+		} else {
+			while (q < len && t[q] == ' ') {
+				q++;
+			}
+		}
+
+		/* the value, up to the end of the line */
+		value = o;
+		{
+			size_t end = next_stop(m + 1, q), n = end - q;
+			uint64_t look = map_window(m + 2, q);
+
+			if (end < len && t[end] == '\0') {
+				return -2;
+			}
+			if (n < 64 && !(look & (((uint64_t) 1 << n) - 1))) {
+				/* nothing to decode: most values */
+				copy_span(o, t + q, n, len - q);
+				o += n;
+				q = end;
 			} else {
-				while (v < eol && *v == ' ') {
-					v++;
-				}
-			}
-			if (w->nline == w->line_cap) {
-				void *np = grow_array(w->line, &w->line_cap, w->nline + 1, sizeof(*w->line));
-				if (!np) {
-					return -1;
-				}
-				w->line = np;
-			}
-			l = &w->line[w->nline++];
-			l->name = p;
-			l->name_len = (size_t) (colon - p);
-			l->value = v;
-			l->value_len = url_decode_inplace(v, (size_t) (eol - v));
-			*colon = '\0';
-			v[l->value_len] = '\0';
-			if (line_is_special(l)) {
-				*special = 1;
-			}
-			if (outer && names_equal(l->name, l->name_len, CL_NAME, 14)) {
-				size_t val = 0;
-				char msg[200];
+				for (;;) {
+					size_t x = next_stop(m + 2, q);
+					unsigned char hi, lo;
 
-				if (parse_length(w, l, &val)) {
-					return -2;
+					if (x > end) {
+						x = end;
+					}
+					copy_span(o, t + q, x - q, len - q);
+					o += x - q;
+					q = x;
+					if (q == end) {
+						break;
+					}
+					if (t[q] == ':') {
+						colon = 1;
+						*o++ = ':';
+						q++;
+					} else if (end - q >= 3 && (hi = hexv[t[q + 1]]) && (lo = hexv[t[q + 2]]) && (hi != 1 || lo != 1)) {
+						char d = (char) (((hi - 1) << 4) | (lo - 1));
+						colon |= d == ':';
+						*o++ = d;
+						q += 3;
+					} else {
+						*o++ = '%';
+						q++;
+					}
 				}
-				if (*have_cl && val != *cl) {
-					snprintf(msg, sizeof(msg), "conflicting Content-Length headers: %zu and %zu", *cl, val);
-					wire_fail(w, msg);
-					return -2;
-				}
-				*have_cl = 1;
-				*cl = val;
 			}
 		}
-		p = eol + 1;
+		*o = '\0';
+		if (w->nline == w->line_cap) {
+			void *np = grow_array(w->line, &w->line_cap, w->nline + 1, sizeof(*w->line));
+			if (!np) {
+				return -1;
+			}
+			w->line = np;
+		}
+		l = &w->line[w->nline++];
+		l->name = name;
+		l->name_len = nlen;
+		l->value = value;
+		l->value_len = (size_t) (o - value);
+		l->h33 = h33;
+		l->colon = colon;
+		o++;
+		if (q < len) {
+			q++;
+		}
+
+		if (!l->value_len || (colon && has_marker(l->value, l->value_len))) {
+			sc->slow = 1;
+		}
+		if (nlen == 5) {
+			sc->special |= !memcmp(name, "_body", 5);
+		} else if (nlen == 10) {
+			if (!outer && is_name(l, "event-name", 10)) {
+				if (nevname++) {
+					sc->slow = 1;
+				}
+				esl_name_event(l->value, &sc->event_id);
+			}
+		} else if (nlen == 14) {
+			sc->have_cl |= is_name(l, CL_NAME, 14);
+		}
+	}
+	sc->out_len = (size_t) (o - w->text);
+	return 0;
+}
+
+/* Checks the Content-Length lines of an outer block. 0, or -2 with the parser in error. */
+static int check_lengths(esl_wire_t *w, int *have_cl, size_t *cl)
+{
+	size_t i;
+
+	for (i = 0; i < w->nline; i++) {
+		const wire_line_t *l = &w->line[i];
+		size_t val = 0;
+		char msg[200];
+
+		if (!is_name(l, CL_NAME, 14)) {
+			continue;
+		}
+		if (parse_length(w, l, &val)) {
+			return -2;
+		}
+		if (*have_cl && val != *cl) {
+			snprintf(msg, sizeof(msg), "conflicting Content-Length headers: %zu and %zu", *cl, val);
+			wire_fail(w, msg);
+			return -2;
+		}
+		*have_cl = 1;
+		*cl = val;
 	}
 	return 0;
+}
+
+/* The event of the scanned lines when every line simply adds a header at the bottom (the
+ * common case): the scratch text already holds every string in order, so it is copied in
+ * one piece and each header points into the copy. The outer message's first header,
+ * Event-Name: SOCKET_DATA, goes in front. NULL when memory ran out. */
+static esl_event_t *fast_build(esl_wire_t *w, const scan_t *sc, int outer, esl_event_types_t id, int with_body,
+							   size_t body_len, char **body)
+{
+	static const char PREFIX[] = "Event-Name\0SOCKET_DATA";
+	size_t pre = outer ? sizeof(PREFIX) : 0, nh = w->nline + (outer ? 1 : 0), total, i;
+	esl_event_arena_t *arena;
+	esl_event_t *ev;
+	esl_event_header_t *hp, *h;
+	char *sp;
+
+	total = sizeof(esl_event_arena_t) + sizeof(esl_event_t);
+	if (nh > SIZE_MAX / sizeof(esl_event_header_t) || add_size(&total, nh * sizeof(esl_event_header_t)) ||
+		add_size(&total, pre) || add_size(&total, sc->out_len) ||
+		(with_body && (add_size(&total, body_len) || add_size(&total, 1)))) {
+		return NULL;
+	}
+	if (!(arena = malloc(total))) {
+		return NULL;
+	}
+	arena->size = total - sizeof(esl_event_arena_t);
+	ev = (esl_event_t *) (void *) (arena + 1);
+	memset(ev, 0, sizeof(*ev));
+	ev->event_id = id;
+	ev->flags = ESL_EF_ARENA;
+	hp = (esl_event_header_t *) (void *) (ev + 1);
+	sp = (char *) (hp + nh);
+	h = hp;
+	if (outer) {
+		memcpy(sp, PREFIX, pre);
+		h->name = sp;
+		h->value = sp + 11;
+		h->array = NULL;
+		h->idx = 0;
+		h->hash = name_h33("Event-Name", 10);
+		h->next = h + 1;
+		h++;
+		sp += pre;
+	}
+	if (sc->out_len) {
+		memcpy(sp, w->text, sc->out_len);
+	}
+	for (i = 0; i < w->nline; i++, h++) {
+		const wire_line_t *l = &w->line[i];
+
+		h->name = sp + (l->name - w->text);
+		h->value = sp + (l->value - w->text);
+		h->array = NULL;
+		h->idx = 0;
+		h->hash = l->h33;
+		h->next = h + 1;
+	}
+	if (nh) {
+		hp[nh - 1].next = NULL;
+		ev->headers = hp;
+		ev->last_header = &hp[nh - 1];
+	}
+	if (with_body) {
+		/* the body is the last thing in the block: esl_wire_body_length relies on it */
+		char *b = sp + sc->out_len;
+		b[body_len] = '\0';
+		ev->body = b;
+		*body = b;
+	}
+	return ev;
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -1155,6 +1514,7 @@ void esl_wire_destroy(esl_wire_t **wp)
 	free(w->elem);
 	free(w->grp);
 	free(w->text);
+	free(w->mask);
 	free(w);
 	*wp = NULL;
 }
@@ -1266,32 +1626,35 @@ void esl_wire_commit(esl_wire_t *w, size_t n)
 /* Parses the header block at buf[start .. start + blen) into w->pending. */
 static int wire_parse_block(esl_wire_t *w, size_t blen)
 {
-	char *text = w->buf + w->start;
-	int special = 0, have_cl = 0;
+	static const wire_line_t first = { (char *) "Event-Name", (char *) "SOCKET_DATA", 10, 11, 0, 0 };
+	int have_cl = 0;
 	size_t cl = 0, i;
+	scan_t sc;
 	esl_event_t *ev;
 
-	if (memchr(text, '\0', blen)) {
-		return wire_fail(w, "NUL byte in a header block");
-	}
-	switch (split_lines(w, text, blen, 1, &special, &have_cl, &cl)) {
+	switch (scan_lines(w, w->buf + w->start, blen, 1, &sc)) {
 	case 0:
 		break;
 	case -1:
 		return wire_fail(w, "out of memory");
 	default:
+		return wire_fail(w, "NUL byte in a header block");
+	}
+	if (sc.have_cl && check_lengths(w, &have_cl, &cl)) {
 		return -1;
 	}
-	if (special || w->api_build) {
+	if (sc.special || w->api_build) {
 		ev = api_build(w, 0, &have_cl, &cl, &w->body);
+	} else if (!sc.slow) {
+		ev = fast_build(w, &sc, 1, ESL_EVENT_SOCKET_DATA, have_cl, cl, &w->body);
 	} else {
+		/* Q8: every outer message starts with Event-Name: SOCKET_DATA */
+		wire_line_t ev_name = first;
+
+		ev_name.h33 = name_h33(first.name, first.name_len);
 		plan_reset(w, ESL_EVENT_SOCKET_DATA);
-		{
-			/* Q8: every outer message starts with Event-Name: SOCKET_DATA */
-			static const wire_line_t first = { (char *) "Event-Name", (char *) "SOCKET_DATA", 10, 11 };
-			if (plan_add_line(w, &first, 0)) {
-				return wire_fail(w, "out of memory");
-			}
+		if (plan_add_line(w, &ev_name, 0)) {
+			return wire_fail(w, "out of memory");
 		}
 		for (i = 0; i < w->nline; i++) {
 			if (plan_add_line(w, &w->line[i], 0)) {
@@ -1399,27 +1762,12 @@ size_t esl_wire_body_length(const esl_event_t *ev)
 	return strlen(ev->body);
 }
 
-/* The first "\n\n" in text, found line end by line end (memchr is much faster than memmem with
- * a two-byte needle, and lines are short). */
-static const char *find_blank_line(const char *text, size_t len)
-{
-	const char *p = text, *e = text + len;
-
-	while (p < e && (p = memchr(p, '\n', (size_t) (e - p)))) {
-		if (p + 1 < e && p[1] == '\n') {
-			return p;
-		}
-		p++;
-	}
-	return NULL;
-}
-
 esl_status_t esl_wire_parse_plain(esl_wire_t *wire, const char *text, size_t len, esl_event_t **event)
 {
 	esl_wire_t *w = wire;
-	size_t hdr_len, body_off = 0, i;
-	int has_sep = 0, special = 0, have_cl = 0, with_body;
-	size_t cl = 0;
+	size_t body_off, cl, i;
+	int with_body;
+	scan_t sc;
 	esl_event_t *ev = NULL;
 	char *body = NULL;
 	esl_status_t status = ESL_GENERR;
@@ -1429,46 +1777,29 @@ esl_status_t esl_wire_parse_plain(esl_wire_t *wire, const char *text, size_t len
 		len = 0;
 		text = "";
 	}
-	/* the header section ends at the first empty line */
-	if (len && text[0] == '\n') {
-		hdr_len = 0;
-		body_off = 1;
-		has_sep = 1;
-	} else {
-		const char *sep = find_blank_line(text, len);
-		if (sep) {
-			hdr_len = (size_t) (sep - text) + 1;
-			body_off = hdr_len + 1;
-			has_sep = 1;
-		} else {
-			hdr_len = len;
-		}
-	}
-	if (memchr(text, '\0', hdr_len)) {
-		return ESL_FAIL;
-	}
 	if (!w && !(w = esl_wire_create())) {
 		return ESL_GENERR;
 	}
-	if (hdr_len + 1 > w->text_cap) {
-		char *p = realloc(w->text, hdr_len + 1);
-		if (!p) {
-			goto done;
-		}
-		w->text = p;
-		w->text_cap = hdr_len + 1;
-	}
-	if (hdr_len) {
-		memcpy(w->text, text, hdr_len);
-	}
-	w->text[hdr_len] = '\0';
-	if (split_lines(w, w->text, hdr_len, 0, &special, &have_cl, &cl)) {
+	switch (scan_lines(w, text, len, 0, &sc)) {
+	case 0:
+		break;
+	case -2:
+		/* a NUL byte in the header section */
+		status = ESL_FAIL;
+		goto done;
+	default:
 		goto done;
 	}
-	with_body = has_sep;
+	/* the header section ends at the first empty line; with a Content-Length header,
+	 * everything after that line is the body (Q6) */
+	body_off = sc.has_sep ? sc.body_off : len;
+	with_body = sc.has_sep;
 	cl = len - body_off;
-	if (special || w->api_build) {
+	if (sc.special || w->api_build) {
 		ev = api_build(w, 1, &with_body, &cl, &body);
+	} else if (!sc.slow) {
+		with_body = with_body && sc.have_cl;
+		ev = fast_build(w, &sc, 0, sc.event_id, with_body, cl, &body);
 	} else {
 		plan_reset(w, ESL_EVENT_CUSTOM);
 		for (i = 0; i < w->nline; i++) {
@@ -1477,7 +1808,6 @@ esl_status_t esl_wire_parse_plain(esl_wire_t *wire, const char *text, size_t len
 			}
 		}
 		if (with_body) {
-			/* Q6: any Content-Length header makes everything after the empty line the body */
 			int found = 0;
 			for (i = 0; i < w->nhdr && !found; i++) {
 				found = w->hdr[i].live && names_equal(w->hdr[i].name, w->hdr[i].name_len, CL_NAME, 14);
@@ -1501,6 +1831,183 @@ done:
 	return status;
 }
 
+/* ------------------------------------------------------------------------------------ */
+/* text/event-json straight into the plan */
+
+/* The members are first collected as lines (kind 1 marks an array element), like a plain
+ * event's; when every one simply adds a header, the event is built from the scratch text in
+ * one copy, otherwise the lines are replayed through the plan. */
+typedef struct {
+	esl_wire_t *w;
+	const char *body;
+	size_t body_len;
+	char *end;              /* past the last decoded string in the scratch text */
+	int have_body;
+	int fallback;           /* a name with rules of its own: the event code builds this one */
+	int slow;
+	int nevname;
+	esl_event_types_t event_id;
+} json_plan_t;
+
+static int json_line(json_plan_t *jp, const char *key, size_t klen, const char *val, size_t vlen, int kind)
+{
+	esl_wire_t *w = jp->w;
+	wire_line_t *l;
+
+	if (w->nline == w->line_cap) {
+		void *np = grow_array(w->line, &w->line_cap, w->nline + 1, sizeof(*w->line));
+		if (!np) {
+			return -1;
+		}
+		w->line = np;
+	}
+	l = &w->line[w->nline++];
+	l->name = (char *) key;
+	l->name_len = klen;
+	l->value = (char *) val;
+	l->value_len = vlen;
+	l->h33 = name_h33(key, klen);
+	l->colon = kind;
+	jp->end = (char *) val + vlen + 1;
+	return 0;
+}
+
+/* A string member, as esl_event_create_json adds it: "_body" (any case) sets the body, the
+ * rest goes in like a received line. */
+static int json_member(void *ctx, const char *key, size_t klen, const char *val, size_t vlen, unsigned seen)
+{
+	json_plan_t *jp = ctx;
+
+	if (klen == 5 && !strncasecmp(key, "_body", 5)) {
+		jp->body = val;
+		jp->body_len = vlen;
+		jp->have_body = 1;
+		jp->end = (char *) val + vlen + 1;
+		return 0;
+	}
+	if (seen & ESL_JSON_BRACKET) {
+		jp->fallback = 1;
+		return -1;
+	}
+	if (!vlen || ((seen & (ESL_JSON_COLON << 2)) && has_marker(val, vlen))) {
+		jp->slow = 1;
+	}
+	if (klen == 10 && !strncasecmp(key, "event-name", 10)) {
+		if (jp->nevname++) {
+			jp->slow = 1;
+		}
+		esl_name_event(val, &jp->event_id);
+	}
+	return json_line(jp, key, klen, val, vlen, 0);
+}
+
+static int json_element(void *ctx, const char *key, size_t klen, const char *val, size_t vlen, unsigned seen)
+{
+	json_plan_t *jp = ctx;
+
+	if ((klen == 5 && !memcmp(key, "_body", 5)) || (seen & ESL_JSON_BRACKET)) {
+		jp->fallback = 1;
+		return -1;
+	}
+	jp->slow = 1;
+	return json_line(jp, key, klen, val, vlen, 1);
+}
+
+/* ESL_STACK_PUSH of an array element: it joins the first header of its name; without one, an
+ * empty element adds nothing, one holding "ARRAY::" goes through esl_event_add_array, and
+ * anything else starts a one-element array. */
+static int plan_push_element(esl_wire_t *w, const wire_line_t *l)
+{
+	plan_group_t *g;
+	size_t idx1;
+	int err;
+
+	g = plan_lookup(w, l->name, l->name_len, l->h33, &err);
+	if (err) {
+		return -1;
+	}
+	if (g && g->head) {
+		plan_hdr_t *h = &w->hdr[g->head - 1];
+		if (!h->nelem && plan_add_elem(w, g->head, h->value, h->value_len)) {
+			return -1;
+		}
+		return plan_add_elem(w, g->head, l->value, l->value_len);
+	}
+	if (!l->value_len) {
+		return 0;
+	}
+	if (has_marker(l->value, l->value_len)) {
+		return plan_add_array(w, l->name, l->name_len, l->h33, l->value, l->value_len);
+	}
+	if (!(idx1 = plan_new_header(w, l->name, l->name_len, l->h33))) {
+		return -1;
+	}
+	return plan_add_elem(w, idx1, l->value, l->value_len);
+}
+
+/* esl_event_create_json's event, built into one block like a plain one. json is
+ * NUL-terminated at len. ESL_FAIL only when memory ran out. */
+static esl_status_t json_build(esl_wire_t *w, const char *json, size_t len, esl_event_t **inner)
+{
+	static const esl_json_sink_t sink = { json_member, json_element };
+	json_plan_t jp = { 0 };
+	esl_event_t *ev;
+	char *body = NULL;
+	size_t i;
+	int r;
+
+	if (len > SIZE_MAX - 64) {
+		return ESL_FAIL;
+	}
+	if (len + 64 > w->text_cap) {
+		/* the reader needs len + 1 bytes; fast_build's header hashing reads a little past */
+		char *t = realloc(w->text, len + 64);
+		if (!t) {
+			return ESL_FAIL;
+		}
+		w->text = t;
+		w->text_cap = len + 64;
+	}
+	jp.w = w;
+	jp.end = w->text;
+	jp.event_id = ESL_EVENT_CUSTOM;
+	w->nline = 0;
+	r = esl_json_read_event(json, len, w->text, 1, &sink, &jp);
+	if (r > 0) {
+		return ESL_SUCCESS;
+	}
+	if (r < 0) {
+		if (!jp.fallback) {
+			return ESL_FAIL;
+		}
+		return esl_event_create_json(inner, json) == ESL_SUCCESS ? ESL_SUCCESS : ESL_FAIL;
+	}
+	if (!jp.slow) {
+		scan_t sc;
+
+		memset(&sc, 0, sizeof(sc));
+		sc.out_len = (size_t) (jp.end - w->text);
+		ev = fast_build(w, &sc, 0, jp.event_id, jp.have_body, jp.body_len, &body);
+	} else {
+		plan_reset(w, ESL_EVENT_CUSTOM);
+		for (i = 0; i < w->nline; i++) {
+			const wire_line_t *l = &w->line[i];
+			if (l->colon ? plan_push_element(w, l) : plan_add_line(w, l, 1)) {
+				return ESL_FAIL;
+			}
+		}
+		ev = plan_build(w, jp.have_body, jp.body_len, &body);
+	}
+	if (!ev) {
+		return ESL_FAIL;
+	}
+	if (jp.have_body && jp.body_len) {
+		memcpy(body, jp.body, jp.body_len);
+	}
+	*inner = ev;
+	return ESL_SUCCESS;
+}
+
 esl_status_t esl_wire_decode_inner(esl_wire_t *w, const esl_event_t *outer, esl_event_t **inner)
 {
 	const char *ct;
@@ -1519,9 +2026,12 @@ esl_status_t esl_wire_decode_inner(esl_wire_t *w, const esl_event_t *outer, esl_
 		return esl_wire_parse_plain(w, outer->body, len, inner) == ESL_GENERR ? ESL_FAIL : ESL_SUCCESS;
 	}
 	if (!strcasecmp(ct, "text/event-json")) {
+		if (w && !w->api_build) {
+			return json_build(w, outer->body, len, inner);
+		}
 		/* raw NUL bytes are never valid JSON */
-		if (!memchr(outer->body, '\0', len)) {
-			esl_event_create_json(inner, outer->body);
+		if (!memchr(outer->body, '\0', len) && esl_event_create_json(inner, outer->body) != ESL_SUCCESS) {
+			return ESL_FAIL;
 		}
 	}
 	return ESL_SUCCESS;
