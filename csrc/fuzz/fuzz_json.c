@@ -4,7 +4,8 @@
  * The input is JSON text. Whatever it is, parsing must not crash or leak; when it gives an
  * event, that event must be well formed, serialize both ways, survive dup, and its own JSON
  * must parse again (the serializer only writes valid JSON). Building the event through the
- * header index and without it must give the same result.
+ * header index and without it must give the same result, and so must the wire parser's own
+ * build of a received text/event-json message (esl_wire_decode_inner).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -12,6 +13,60 @@
 
 #include "esl.h"
 #include "esl_event_internal.h"
+#include "esl_wire.h"
+
+/* Same headers (names, values, hashes, arrays) in the same order, same id and body. */
+static int same_event(esl_event_t *a, esl_event_t *b)
+{
+	esl_event_header_t *x, *y;
+
+	if (!a || !b) {
+		return a == b;
+	}
+	if (a->event_id != b->event_id || (a->flags & ESL_EF_UNIQ_HEADERS) != (b->flags & ESL_EF_UNIQ_HEADERS)) {
+		return 0;
+	}
+	for (x = a->headers, y = b->headers; x && y; x = x->next, y = y->next) {
+		int i;
+		if (strcmp(x->name, y->name) || strcmp(x->value, y->value) || x->idx != y->idx || x->hash != y->hash) {
+			return 0;
+		}
+		for (i = 0; i < x->idx; i++) {
+			if (strcmp(x->array[i], y->array[i])) {
+				return 0;
+			}
+		}
+	}
+	if (x || y || !a->body != !b->body || (a->body && strcmp(a->body, b->body))) {
+		return 0;
+	}
+	return 1;
+}
+
+/* The text received as a text/event-json message and decoded by the wire parser. */
+static esl_event_t *wire_json(const char *text, size_t size)
+{
+	static esl_wire_t *w;
+	char head[128];
+	esl_event_t *outer = NULL, *inner = NULL;
+	int n;
+
+	if (!w && !(w = esl_wire_create())) {
+		__builtin_trap();
+	}
+	esl_wire_reset(w);
+	esl_wire_set_limits(w, 0, size + 1);
+	n = snprintf(head, sizeof(head), "Content-Type: text/event-json\nContent-Length: %zu\n\n", size);
+	if (esl_wire_feed(w, head, (size_t) n) || esl_wire_feed(w, text, size) ||
+		esl_wire_next(w, &outer) != ESL_WIRE_MESSAGE) {
+		__builtin_trap();
+	}
+	if (esl_wire_decode_inner(w, outer, &inner) != ESL_SUCCESS) {
+		__builtin_trap();
+	}
+	esl_event_destroy(&outer);
+	return inner;
+}
 
 static void check_event(esl_event_t *e)
 {
@@ -54,6 +109,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	esl_event_create_json(&e, text);
 	if ((e == NULL) != (e2 == NULL)) {
 		__builtin_trap();
+	}
+	{
+		/* the wire parser sees the raw bytes, NUL bytes included: they make the text invalid */
+		esl_event_t *we = wire_json((const char *) data, size);
+		if (!same_event(we, memchr(data, 0, size) ? NULL : e)) {
+			__builtin_trap();
+		}
+		esl_event_destroy(&we);
 	}
 	if (e) {
 		char *a = NULL, *b = NULL;

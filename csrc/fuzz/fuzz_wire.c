@@ -26,12 +26,12 @@ static int same_event(esl_event_t *a, esl_event_t *b)
 	if (!a || !b) {
 		return a == b;
 	}
-	if (a->event_id != b->event_id) {
+	if (a->event_id != b->event_id || (a->flags & ESL_EF_UNIQ_HEADERS) != (b->flags & ESL_EF_UNIQ_HEADERS)) {
 		return 0;
 	}
 	for (x = a->headers, y = b->headers; x && y; x = x->next, y = y->next) {
 		int i;
-		if (strcmp(x->name, y->name) || strcmp(x->value, y->value) || x->idx != y->idx) {
+		if (strcmp(x->name, y->name) || strcmp(x->value, y->value) || x->idx != y->idx || x->hash != y->hash) {
 			return 0;
 		}
 		for (i = 0; i < x->idx; i++) {

@@ -304,9 +304,8 @@ ESL_DECLARE(esl_status_t) esl_handle_set_limits(esl_handle_t *handle, esl_size_t
 
 /* esl_recv_event that never waits, for callers that wait for readability themselves (poll,
  * epoll, an event loop): it takes the next message if one is buffered or can be read at once,
- * and returns ESL_BREAK when there is none without waiting. ESL_BREAK also follows a read that
- * emptied the socket, without reading again: whatever arrives later makes the socket readable
- * anew, so edge-triggered pollers work too. Other results as esl_recv_event's. */
+ * and returns ESL_BREAK when there is none. ESL_BREAK comes only after a read found the socket
+ * empty, so edge-triggered pollers work too. Other results as esl_recv_event's. */
 ESL_DECLARE(esl_status_t) esl_recv_event_nowait(esl_handle_t *handle, int check_q, esl_event_t **save_event);
 
 /* A listening socket that binds the host it is given (IPv4 or IPv6) and can be stopped. */

@@ -52,8 +52,6 @@ typedef struct esl_conn {
 	int owns_sock;
 	/* the descriptor is not a socket: it is polled before each read (no MSG_DONTWAIT) */
 	int not_sock;
-	/* the last read of esl_recv_event_nowait emptied the socket */
-	int drained;
 } esl_conn_t;
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -182,7 +180,6 @@ static void conn_new_session(esl_handle_t *h, esl_conn_t *c, esl_socket_t keep)
 	h->sock = ESL_SOCK_INVALID;
 	esl_wire_reset(c->wire);
 	c->not_sock = 0;
-	c->drained = 0;
 	c->owed = 0;
 	c->race_tail = NULL;
 }
@@ -292,12 +289,11 @@ static esl_status_t send_cmd(esl_handle_t *h, esl_conn_t *c, const char *cmd)
 /* ------------------------------------------------------------------------------------ */
 /* receiving */
 
-/* Reads once into the parser without waiting: 1 when bytes came (*drained set when the read
- * took fewer than there was room for, i.e. it emptied the socket), 0 when there was nothing
+/* Reads once into the parser without waiting: 1 when bytes came, 0 when there was nothing
  * to read, -1 when the connection ended (err set, connected = 0). Sockets are read with
  * MSG_DONTWAIT whatever their mode, so a read costs no poll first; other descriptors are
  * polled with a zero timeout before their read. */
-static int read_now(esl_handle_t *h, esl_conn_t *c, int *drained)
+static int read_now(esl_handle_t *h, esl_conn_t *c)
 {
 	for (;;) {
 		ssize_t n;
@@ -328,7 +324,6 @@ static int read_now(esl_handle_t *h, esl_conn_t *c, int *drained)
 		}
 		if (n > 0) {
 			esl_wire_commit(c->wire, (size_t) n);
-			*drained = (size_t) n < room;
 			return 1;
 		}
 		esl_wire_commit(c->wire, 0);
@@ -355,10 +350,9 @@ static int read_now(esl_handle_t *h, esl_conn_t *c, int *drained)
  * socket had nothing, which saves a system call per read while messages stream in. */
 static esl_status_t fill(esl_handle_t *h, esl_conn_t *c, int64_t deadline)
 {
-	c->drained = 0;
 	for (;;) {
 		struct pollfd pfd;
-		int wait, r, drained;
+		int wait, r;
 
 		if (!h->connected || conn_closing(c)) {
 			if (!h->err[0]) {
@@ -371,7 +365,7 @@ static esl_status_t fill(esl_handle_t *h, esl_conn_t *c, int64_t deadline)
 		if (wait == 0) {
 			return ESL_BREAK;
 		}
-		if ((r = read_now(h, c, &drained)) != 0) {
+		if ((r = read_now(h, c)) != 0) {
 			return r > 0 ? ESL_SUCCESS : ESL_FAIL;
 		}
 		if (wait < 0 || wait > WAIT_SLICE_MS) {
@@ -389,12 +383,12 @@ static esl_status_t fill(esl_handle_t *h, esl_conn_t *c, int64_t deadline)
 	}
 }
 
-/* Reads once into the parser if that can be done without waiting. ESL_BREAK when the socket
- * has nothing now, or when the previous read already emptied it (a waiter on an
- * edge-triggered poller is woken by whatever arrived since). */
+/* Reads once into the parser if that can be done without waiting; ESL_BREAK when the socket
+ * has nothing now. (A read that took less than it could does not prove the socket empty: an
+ * end of stream that came with the last bytes shows only on the next read.) */
 static esl_status_t fill_nowait(esl_handle_t *h, esl_conn_t *c)
 {
-	int r, drained = 0;
+	int r;
 
 	if (!h->connected || conn_closing(c)) {
 		if (!h->err[0]) {
@@ -403,12 +397,7 @@ static esl_status_t fill_nowait(esl_handle_t *h, esl_conn_t *c)
 		h->connected = 0;
 		return ESL_FAIL;
 	}
-	if (c->drained) {
-		c->drained = 0;
-		return ESL_BREAK;
-	}
-	if ((r = read_now(h, c, &drained)) > 0) {
-		c->drained = drained;
+	if ((r = read_now(h, c)) > 0) {
 		return ESL_SUCCESS;
 	}
 	return r == 0 ? ESL_BREAK : ESL_FAIL;

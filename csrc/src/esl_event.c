@@ -125,6 +125,18 @@ static const char *const EVENT_NAMES[] = {
 
 _Static_assert(sizeof(EVENT_NAMES) / sizeof(EVENT_NAMES[0]) == ESL_EVENT_ALL + 1, "one name per event type");
 
+/* strlen of each name, so esl_name_event compares only names of the right length */
+static const unsigned char EVENT_NAME_LENS[] = {
+	6, 5, 14, 15, 13, 17, 14, 14, 23, 15, 24, 12, 14, 14, 16, 16,
+	22, 16, 12, 14, 19, 17, 12, 3, 3, 12, 13, 7, 8, 7, 9, 4,
+	6, 13, 11, 13, 4, 7, 11, 9, 12, 14, 15, 13, 6, 5, 14, 15,
+	13, 15, 9, 4, 12, 12, 12, 11, 9, 6, 13, 23, 12, 12, 14, 12,
+	7, 7, 17, 19, 19, 9, 9, 17, 17, 11, 3, 12, 11, 14, 13, 11,
+	7, 11, 15, 14, 21, 15, 14, 17, 11, 12, 4, 18, 3,
+};
+
+_Static_assert(sizeof(EVENT_NAME_LENS) == sizeof(EVENT_NAMES) / sizeof(EVENT_NAMES[0]), "one length per event type");
+
 /* Largest N accepted in an indexed header name "name[N]". */
 #define INDEX_MAX 4000
 
@@ -1137,8 +1149,8 @@ ESL_DECLARE(esl_status_t) esl_name_event(const char *name, esl_event_types_t *ty
 
 		/* names longer than 13 characters also match after their first 13 (SWITCH_EVENT_XXX);
 		 * the first characters are compared before the whole strings */
-		if ((c0 == n0 && !strcasecmp(name, EVENT_NAMES[x])) ||
-			(len > 13 && c13 == n0 && !strcasecmp(name + 13, EVENT_NAMES[x]))) {
+		if ((c0 == n0 && len == EVENT_NAME_LENS[x] && !strcasecmp(name, EVENT_NAMES[x])) ||
+			(len > 13 && c13 == n0 && len - 13 == EVENT_NAME_LENS[x] && !strcasecmp(name + 13, EVENT_NAMES[x]))) {
 			if (type) {
 				*type = (esl_event_types_t) x;
 			}
@@ -1301,9 +1313,24 @@ ESL_DECLARE(void) esl_event_destroy(esl_event_t **event)
 	if (!event || !(ev = *event)) {
 		return;
 	}
-	for (h = ev->headers; h; h = next) {
-		next = h->next;
-		hdr_free(ev, h);
+	if (ev->flags & ESL_EF_ARENA) {
+		/* Usually every part lives in the block: one range test per pointer instead of a call
+		 * per part, and only parts outside it are freed. */
+		uintptr_t base = (uintptr_t) ev, size = esl_event_arena_of(ev)->size;
+#define ESL_IN_BLOCK(p) ((uintptr_t) (p) - base < size)
+		for (h = ev->headers; h; h = next) {
+			next = h->next;
+			if (ESL_IN_BLOCK(h) && ESL_IN_BLOCK(h->name) && (!h->value || ESL_IN_BLOCK(h->value)) && !h->array) {
+				continue;
+			}
+			hdr_free(ev, h);
+		}
+#undef ESL_IN_BLOCK
+	} else {
+		for (h = ev->headers; h; h = next) {
+			next = h->next;
+			hdr_free(ev, h);
+		}
 	}
 	esl_event_free_part(ev, ev->body);
 	esl_event_free_part(ev, ev->subclass_name);

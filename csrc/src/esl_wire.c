@@ -8,20 +8,26 @@
  * go back to 0. So every byte is copied a bounded number of times.
  *
  * A header block is parsed as soon as its terminator is seen:
- *   1. it is split into lines; each value is URL-decoded in place and each name and value
- *      NUL-terminated in place (the bytes are ours and are consumed right after);
- *   2. the lines are replayed through the header-insertion rules of spec section 5 (BOTTOM
- *      for scalars, esl_event_add_array for values containing "ARRAY::", an empty value
- *      deleting the headers of that name) onto a "plan": index arrays in scratch memory
- *      reused from message to message;
- *   3. the exact size of the event is summed from the plan and the event is written into
- *      one allocation (esl_event_private.h), with room for the body at the end.
- * The body then fills that room, straight from the socket when nothing else is buffered.
+ *   1. it is split into lines in one pass (scan_lines): every name and its URL-decoded value
+ *      are written NUL-terminated, one after another, into scratch text, and each name gets
+ *      the event code's hash on the way;
+ *   2. when every line simply adds a header at the bottom (no empty value, no "ARRAY::", no
+ *      repeated inner Event-Name: nearly every real event), the event is written into one
+ *      allocation (esl_event_private.h) straight from the scratch text (fast_build);
+ *   3. otherwise the lines are replayed through the header-insertion rules of spec section 5
+ *      (BOTTOM for scalars, esl_event_add_array for values containing "ARRAY::", an empty
+ *      value deleting the headers of that name) onto a "plan": index arrays in scratch memory
+ *      reused from message to message; the exact size of the event is summed from the plan
+ *      and the event is written into one allocation.
+ * Either way there is room for the body at the end of the block, and the body then fills it,
+ * straight from the socket when nothing else is buffered. text/event-json inner events go
+ * the same way: the JSON reader of esl_event_json.c hands its members over as lines.
  *
  * Linear time: the terminator scan resumes where it stopped (memchr); lines and escapes are
- * found with memchr; name lookups, needed only when a value is empty or an array, go through
- * a hash table that is built lazily, seeded per parser (so crafted colliding names cannot
- * make it quadratic), and guarded by a small Bloom filter so the common case never builds it.
+ * found through a bit map of the bytes that matter; name lookups, needed only on the plan
+ * path, go through a hash table that is built lazily, seeded per parser (so crafted
+ * colliding names cannot make it quadratic), and guarded by a small Bloom filter so the
+ * common case never builds it.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -60,6 +66,7 @@ typedef struct {
 	size_t value_len;
 	unsigned int h33;       /* name_h33 of the name */
 	int colon;              /* the decoded value holds ':' (so it may hold "ARRAY::") */
+	int element;            /* JSON: an element of an array member (pushed) */
 } wire_line_t;
 
 /* A header of the event being planned. Strings are (pointer, length) into the parsed text,
@@ -122,7 +129,7 @@ struct esl_wire {
 	esl_event_types_t event_id;
 	char *text;
 	size_t text_cap;
-	/* stop bit maps of the text being scanned, two words per 64 bytes (see scan_lines) */
+	/* the stop bit map of the text being scanned, one word per 64 bytes (see scan_lines) */
 	uint64_t *mask;
 	size_t mask_cap;
 };
@@ -198,11 +205,38 @@ static inline unsigned int h33_chunk(const char *s, size_t r)
 	return (unsigned int) _mm_cvtsi128_si32(t);
 }
 
+/* h33_chunk of r <= 16 bytes, read as 16: half the work, and most names are that short. */
+static inline unsigned int h33_chunk16(const char *s, size_t r)
+{
+	const __m128i zero = _mm_setzero_si128(), a1 = _mm_set1_epi8('A' - 1), z1 = _mm_set1_epi8('Z' + 1);
+	const int16_t *wl = H33_LO + (32 - r), *wh = H33_HI + (32 - r);
+	__m128i v = _mm_loadu_si128((const __m128i *) (const void *) s);
+	__m128i b0, b1, lo, hi, t;
+
+	v = _mm_add_epi8(v, _mm_and_si128(_mm_and_si128(_mm_cmpgt_epi8(v, a1), _mm_cmpgt_epi8(z1, v)), _mm_set1_epi8(32)));
+	b0 = _mm_unpacklo_epi8(v, zero);
+	b1 = _mm_unpackhi_epi8(v, zero);
+	lo = _mm_add_epi32(_mm_madd_epi16(b0, _mm_loadu_si128((const __m128i *) (const void *) wl)),
+					   _mm_madd_epi16(b1, _mm_loadu_si128((const __m128i *) (const void *) (wl + 8))));
+	hi = _mm_add_epi32(_mm_madd_epi16(b0, _mm_loadu_si128((const __m128i *) (const void *) wh)),
+					   _mm_madd_epi16(b1, _mm_loadu_si128((const __m128i *) (const void *) (wh + 8))));
+	t = _mm_add_epi32(lo, _mm_slli_epi32(hi, 16));
+	t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0x4E));
+	t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0xB1));
+	return (unsigned int) _mm_cvtsi128_si32(t);
+}
+
 /* name_h33 without a branch per byte, for a name followed by at least 32 - n readable bytes. */
 static inline unsigned int name_h33_padded(const char *s, size_t n)
 {
-	size_t r = n ? (n - 1) % 32 + 1 : 0;
-	unsigned int h = h33_chunk(s, r);
+	size_t r;
+	unsigned int h;
+
+	if (n <= 16) {
+		return h33_chunk16(s, n);
+	}
+	r = (n - 1) % 32 + 1;
+	h = h33_chunk(s, r);
 
 	for (s += r, n -= r; n; s += 32, n -= 32) {
 		h = h * H33_POW32 + h33_chunk(s, 32);
@@ -970,68 +1004,57 @@ typedef struct {
 	esl_event_types_t event_id; /* inner: named by the Event-Name line (CUSTOM without one) */
 } scan_t;
 
-static inline int is_name(const wire_line_t *l, const char *lower, size_t n)
+/* name_h33 of the names looked for on every line */
+#define H33_EVENT_NAME 2768839824u
+#define H33_CONTENT_LENGTH 157516714u
+
+/* The hash is compared first: most names of the same length are other names. */
+static inline int is_name(const wire_line_t *l, const char *lower, size_t n, unsigned int h33)
 {
-	return l->name_len == n && !strncasecmp(l->name, lower, n);
+	return l->name_len == n && l->h33 == h33 && !strncasecmp(l->name, lower, n);
 }
 
-/* Three maps of 64 bytes, one bit per byte: where a name stops (NUL, LF, ':', '['), where a
- * line ends (NUL, LF), and what a value needs a look at (':', '%'). */
-#define MAPS 3
-static inline void block_masks(const unsigned char *b, uint64_t *out)
+/* One bit per byte of 64 bytes, set where the line scan has to look: NUL, LF, ':', '[' and
+ * '%'. Everything else is copied in runs. */
+static inline void block_map(const unsigned char *b, uint64_t *out)
 {
 #if defined(__SSE2__)
 	const __m128i nul = _mm_setzero_si128(), lf = _mm_set1_epi8('\n'), col = _mm_set1_epi8(':');
 	const __m128i br = _mm_set1_epi8('['), pct = _mm_set1_epi8('%');
-	uint64_t ns = 0, le = 0, vs = 0;
+	uint64_t bits = 0;
 	int i;
 
 	for (i = 0; i < 4; i++) {
 		__m128i v = _mm_loadu_si128((const __m128i *) (const void *) (b + 16 * i));
-		__m128i end = _mm_or_si128(_mm_cmpeq_epi8(v, nul), _mm_cmpeq_epi8(v, lf));
-		__m128i c = _mm_cmpeq_epi8(v, col);
-		le |= (uint64_t) (unsigned) _mm_movemask_epi8(end) << (16 * i);
-		ns |= (uint64_t) (unsigned) _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(end, c), _mm_cmpeq_epi8(v, br))) << (16 * i);
-		vs |= (uint64_t) (unsigned) _mm_movemask_epi8(_mm_or_si128(c, _mm_cmpeq_epi8(v, pct))) << (16 * i);
+		__m128i x = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, nul), _mm_cmpeq_epi8(v, lf)),
+								 _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, col), _mm_cmpeq_epi8(v, br)), _mm_cmpeq_epi8(v, pct)));
+		bits |= (uint64_t) (unsigned) _mm_movemask_epi8(x) << (16 * i);
 	}
-	out[0] = ns;
-	out[1] = le;
-	out[2] = vs;
+	*out = bits;
 #else
-	uint64_t ns = 0, le = 0, vs = 0;
+	uint64_t bits = 0;
 	int i;
 
 	for (i = 0; i < 64; i++) {
 		unsigned char c = b[i];
-		uint64_t bit = (uint64_t) 1 << i;
-		if (!c || c == '\n') {
-			le |= bit;
-			ns |= bit;
-		} else if (c == ':') {
-			ns |= bit;
-			vs |= bit;
-		} else if (c == '[') {
-			ns |= bit;
-		} else if (c == '%') {
-			vs |= bit;
+		if (!c || c == '\n' || c == ':' || c == '[' || c == '%') {
+			bits |= (uint64_t) 1 << i;
 		}
 	}
-	out[0] = ns;
-	out[1] = le;
-	out[2] = vs;
+	*out = bits;
 #endif
 }
 
-/* The 64 bits of a map that start at q (the maps end with a block of zeros). */
+/* The 64 bits of the map that start at q (the map ends with a block of zeros). */
 static inline uint64_t map_window(const uint64_t *m, size_t q)
 {
 	size_t b = q >> 6;
 	unsigned s = (unsigned) (q & 63);
 
-	return (m[MAPS * b] >> s) | ((m[MAPS * (b + 1)] << 1) << (63 - s));
+	return (m[b] >> s) | ((m[b + 1] << 1) << (63 - s));
 }
 
-/* The first stop at or after q in a map that has a bit at the end of the text. One look
+/* The first stop at or after q (the map has a bit at the end of the text). One look
  * covers the 64 bytes from q, so lines shorter than that take no loop. */
 static inline size_t next_stop(const uint64_t *m, size_t q)
 {
@@ -1041,7 +1064,11 @@ static inline size_t next_stop(const uint64_t *m, size_t q)
 	if (bits) {
 		return q + (size_t) __builtin_ctzll(bits);
 	}
-	for (b = (q >> 6) + 2; !(bits = m[MAPS * b]); b++) {
+	/* the window ended inside the next block: go on from there */
+	b = (q >> 6) + 1;
+	bits = m[b] & (~(uint64_t) 0 << (q & 63));
+	while (!bits) {
+		bits = m[++b];
 	}
 	return (b << 6) + (size_t) __builtin_ctzll(bits);
 }
@@ -1072,7 +1099,7 @@ static inline void copy_span(char *o, const unsigned char *s, size_t n, size_t f
  * tabs after the colon; inner events skip only spaces, and their header section ends at the
  * first empty line. Lines without ':' are skipped.
  *
- * Bit maps of the bytes where a name or a value may stop are made first, 64 bytes at a time;
+ * A bit map of the bytes where a name or a value may stop is made first, 64 bytes at a time;
  * each line is then a few bit scans and copies instead of a byte loop, and every line gets
  * its name hash here, so nothing walks the names again. Returns 0, -1 when memory ran out,
  * -2 at a NUL byte in the header section. */
@@ -1101,33 +1128,30 @@ static int scan_lines(esl_wire_t *w, const char *text, size_t len, int outer, sc
 		w->text_cap = len + 64;
 	}
 	/* one more block of zeros after the last, for map_window */
-	if (MAPS * (nblk + 1) > w->mask_cap) {
-		uint64_t *nm = realloc(w->mask, MAPS * (nblk + 1) * sizeof(*nm));
+	if (nblk + 1 > w->mask_cap) {
+		uint64_t *nm = realloc(w->mask, (nblk + 1) * sizeof(*nm));
 		if (!nm) {
 			return -1;
 		}
 		w->mask = nm;
-		w->mask_cap = MAPS * (nblk + 1);
+		w->mask_cap = nblk + 1;
 	}
 	m = w->mask;
 	for (b = 0; b + 1 < nblk; b++) {
-		block_masks(t + 64 * b, &m[MAPS * b]);
+		block_map(t + 64 * b, &m[b]);
 	}
 	{
-		/* the last, partial block, with a stop at the end of the text in every map */
+		/* the last, partial block, with a stop at the end of the text */
 		unsigned char tail[64] = { 0 };
 		size_t rest = len - 64 * b;
 		uint64_t keep = ((uint64_t) 1 << rest) - 1, stop = (uint64_t) 1 << rest;
-		int k;
 
 		if (rest) {
 			memcpy(tail, t + 64 * b, rest);
 		}
-		block_masks(tail, &m[MAPS * b]);
-		for (k = 0; k < MAPS; k++) {
-			m[MAPS * b + k] = (m[MAPS * b + k] & keep) | stop;
-			m[MAPS * (b + 1) + k] = 0;
-		}
+		block_map(tail, &m[b]);
+		m[b] = (m[b] & keep) | stop;
+		m[b + 1] = 0;
 	}
 
 	o = w->text;
@@ -1136,7 +1160,7 @@ static int scan_lines(esl_wire_t *w, const char *text, size_t len, int outer, sc
 		unsigned int h33;
 		char *name, *value;
 		wire_line_t *l;
-		int colon = 0;
+		int colon = 0, bracket = 0;
 
 		if (outer) {
 			while (q < len && (t[q] == '\r' || t[q] == '\n')) {
@@ -1153,8 +1177,8 @@ static int scan_lines(esl_wire_t *w, const char *text, size_t len, int outer, sc
 
 		/* the name, up to ':' */
 		ns = next_stop(m, q);
-		while (ns < len && t[ns] == '[') {
-			sc->special = 1;
+		while (ns < len && (t[ns] == '[' || t[ns] == '%')) {
+			bracket |= t[ns] == '[';
 			ns = next_stop(m, ns + 1);
 		}
 		if (ns >= len) {
@@ -1169,6 +1193,8 @@ static int scan_lines(esl_wire_t *w, const char *text, size_t len, int outer, sc
 			q = ns + 1;
 			continue;
 		}
+		/* names with '[' have rules of their own (esl_event.c) */
+		sc->special |= bracket;
 		nlen = ns - q;
 		/* hashed from the text, not from the copy: reading back bytes just stored in pieces
 		 * would stall on store forwarding */
@@ -1188,48 +1214,35 @@ static int scan_lines(esl_wire_t *w, const char *text, size_t len, int outer, sc
 			}
 		}
 
-		/* the value, up to the end of the line */
+		/* the value, up to the end of the line; most values need a single look */
 		value = o;
-		{
-			size_t end = next_stop(m + 1, q), n = end - q;
-			uint64_t look = map_window(m + 2, q);
+		for (;;) {
+			size_t x = next_stop(m, q);
+			unsigned char c, hi, lo;
 
-			if (end < len && t[end] == '\0') {
-				return -2;
+			copy_span(o, t + q, x - q, len - q);
+			o += x - q;
+			q = x;
+			if (q >= len || (c = t[q]) == '\n') {
+				break;
 			}
-			if (n < 64 && !(look & (((uint64_t) 1 << n) - 1))) {
-				/* nothing to decode: most values */
-				copy_span(o, t + q, n, len - q);
-				o += n;
-				q = end;
-			} else {
-				for (;;) {
-					size_t x = next_stop(m + 2, q);
-					unsigned char hi, lo;
-
-					if (x > end) {
-						x = end;
-					}
-					copy_span(o, t + q, x - q, len - q);
-					o += x - q;
-					q = x;
-					if (q == end) {
-						break;
-					}
-					if (t[q] == ':') {
-						colon = 1;
-						*o++ = ':';
-						q++;
-					} else if (end - q >= 3 && (hi = hexv[t[q + 1]]) && (lo = hexv[t[q + 2]]) && (hi != 1 || lo != 1)) {
-						char d = (char) (((hi - 1) << 4) | (lo - 1));
-						colon |= d == ':';
-						*o++ = d;
-						q += 3;
-					} else {
-						*o++ = '%';
-						q++;
-					}
+			if (c == '%') {
+				/* the two hex digits are never LF, so an escape stays inside the line */
+				if (len - q >= 3 && (hi = hexv[t[q + 1]]) && (lo = hexv[t[q + 2]]) && (hi != 1 || lo != 1)) {
+					char d = (char) (((hi - 1) << 4) | (lo - 1));
+					colon |= d == ':';
+					*o++ = d;
+					q += 3;
+				} else {
+					*o++ = '%';
+					q++;
 				}
+			} else if (c) {
+				colon |= c == ':';
+				*o++ = (char) c;
+				q++;
+			} else {
+				return -2;
 			}
 		}
 		*o = '\0';
@@ -1247,6 +1260,7 @@ static int scan_lines(esl_wire_t *w, const char *text, size_t len, int outer, sc
 		l->value_len = (size_t) (o - value);
 		l->h33 = h33;
 		l->colon = colon;
+		l->element = 0;
 		o++;
 		if (q < len) {
 			q++;
@@ -1258,14 +1272,14 @@ static int scan_lines(esl_wire_t *w, const char *text, size_t len, int outer, sc
 		if (nlen == 5) {
 			sc->special |= !memcmp(name, "_body", 5);
 		} else if (nlen == 10) {
-			if (!outer && is_name(l, "event-name", 10)) {
+			if (!outer && is_name(l, "event-name", 10, H33_EVENT_NAME)) {
 				if (nevname++) {
 					sc->slow = 1;
 				}
 				esl_name_event(l->value, &sc->event_id);
 			}
 		} else if (nlen == 14) {
-			sc->have_cl |= is_name(l, CL_NAME, 14);
+			sc->have_cl |= is_name(l, CL_NAME, 14, H33_CONTENT_LENGTH);
 		}
 	}
 	sc->out_len = (size_t) (o - w->text);
@@ -1282,7 +1296,7 @@ static int check_lengths(esl_wire_t *w, int *have_cl, size_t *cl)
 		size_t val = 0;
 		char msg[200];
 
-		if (!is_name(l, CL_NAME, 14)) {
+		if (!is_name(l, CL_NAME, 14, H33_CONTENT_LENGTH)) {
 			continue;
 		}
 		if (parse_length(w, l, &val)) {
@@ -1626,7 +1640,7 @@ void esl_wire_commit(esl_wire_t *w, size_t n)
 /* Parses the header block at buf[start .. start + blen) into w->pending. */
 static int wire_parse_block(esl_wire_t *w, size_t blen)
 {
-	static const wire_line_t first = { (char *) "Event-Name", (char *) "SOCKET_DATA", 10, 11, 0, 0 };
+	static const wire_line_t first = { (char *) "Event-Name", (char *) "SOCKET_DATA", 10, 11, 0, 0, 0 };
 	int have_cl = 0;
 	size_t cl = 0, i;
 	scan_t sc;
@@ -1849,7 +1863,8 @@ typedef struct {
 	esl_event_types_t event_id;
 } json_plan_t;
 
-static int json_line(json_plan_t *jp, const char *key, size_t klen, const char *val, size_t vlen, int kind)
+static int json_line(json_plan_t *jp, const char *key, size_t klen, unsigned int h33, const char *val, size_t vlen,
+					 int kind)
 {
 	esl_wire_t *w = jp->w;
 	wire_line_t *l;
@@ -1866,8 +1881,9 @@ static int json_line(json_plan_t *jp, const char *key, size_t klen, const char *
 	l->name_len = klen;
 	l->value = (char *) val;
 	l->value_len = vlen;
-	l->h33 = name_h33(key, klen);
-	l->colon = kind;
+	l->h33 = h33;
+	l->colon = 0;
+	l->element = kind;
 	jp->end = (char *) val + vlen + 1;
 	return 0;
 }
@@ -1877,6 +1893,7 @@ static int json_line(json_plan_t *jp, const char *key, size_t klen, const char *
 static int json_member(void *ctx, const char *key, size_t klen, const char *val, size_t vlen, unsigned seen)
 {
 	json_plan_t *jp = ctx;
+	unsigned int h33;
 
 	if (klen == 5 && !strncasecmp(key, "_body", 5)) {
 		jp->body = val;
@@ -1892,13 +1909,15 @@ static int json_member(void *ctx, const char *key, size_t klen, const char *val,
 	if (!vlen || ((seen & (ESL_JSON_COLON << 2)) && has_marker(val, vlen))) {
 		jp->slow = 1;
 	}
-	if (klen == 10 && !strncasecmp(key, "event-name", 10)) {
+	/* the scratch text has 32 readable bytes past every key */
+	h33 = name_h33_padded(key, klen);
+	if (klen == 10 && h33 == H33_EVENT_NAME && !strncasecmp(key, "event-name", 10)) {
 		if (jp->nevname++) {
 			jp->slow = 1;
 		}
 		esl_name_event(val, &jp->event_id);
 	}
-	return json_line(jp, key, klen, val, vlen, 0);
+	return json_line(jp, key, klen, h33, val, vlen, 0);
 }
 
 static int json_element(void *ctx, const char *key, size_t klen, const char *val, size_t vlen, unsigned seen)
@@ -1910,7 +1929,7 @@ static int json_element(void *ctx, const char *key, size_t klen, const char *val
 		return -1;
 	}
 	jp->slow = 1;
-	return json_line(jp, key, klen, val, vlen, 1);
+	return json_line(jp, key, klen, name_h33_padded(key, klen), val, vlen, 1);
 }
 
 /* ESL_STACK_PUSH of an array element: it joins the first header of its name; without one, an
@@ -1980,6 +1999,10 @@ static esl_status_t json_build(esl_wire_t *w, const char *json, size_t len, esl_
 		if (!jp.fallback) {
 			return ESL_FAIL;
 		}
+		/* raw NUL bytes are never valid JSON (esl_event_create_json would stop at the first) */
+		if (memchr(json, '\0', len)) {
+			return ESL_SUCCESS;
+		}
 		return esl_event_create_json(inner, json) == ESL_SUCCESS ? ESL_SUCCESS : ESL_FAIL;
 	}
 	if (!jp.slow) {
@@ -1992,7 +2015,7 @@ static esl_status_t json_build(esl_wire_t *w, const char *json, size_t len, esl_
 		plan_reset(w, ESL_EVENT_CUSTOM);
 		for (i = 0; i < w->nline; i++) {
 			const wire_line_t *l = &w->line[i];
-			if (l->colon ? plan_push_element(w, l) : plan_add_line(w, l, 1)) {
+			if (l->element ? plan_push_element(w, l) : plan_add_line(w, l, 1)) {
 				return ESL_FAIL;
 			}
 		}

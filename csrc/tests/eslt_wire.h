@@ -315,6 +315,11 @@ static inline int eslt_event_diff(esl_event_t *a, esl_event_t *b, char *why, siz
 					 y->name, y->value, y->idx);
 			return 1;
 		}
+		/* 0 means "not computed"; any two computed hashes of one name agree */
+		if (x->hash && y->hash && x->hash != y->hash) {
+			snprintf(why, whylen, "header %zu (%s): hash %lu vs %lu", n, x->name, x->hash, y->hash);
+			return 1;
+		}
 		for (i = 0; i < x->idx; i++) {
 			if (strcmp(x->array[i], y->array[i])) {
 				snprintf(why, whylen, "header %zu (%s) element %d: [%.60s] vs [%.60s]", n, x->name, i, x->array[i], y->array[i]);

@@ -615,12 +615,84 @@ static void test_large_body_in_place(void)
 	esl_wire_destroy(&w);
 }
 
+/* text/event-json bodies decoded by the wire parser's own build and by esl_event_create_json
+ * (the api-build parser) must give the same event, headers, hashes, arrays and body. */
+static void test_json_rules(void)
+{
+	static const char *const cases[] = {
+		"{\"Event-Name\":\"CHANNEL_CREATE\",\"A\":\"1\",\"B\":\"x:y\"}",
+		"{\"Event-Name\":\"CUSTOM\",\"Event-Name\":\"HEARTBEAT\",\"A\":\"1\"}",
+		"{\"A\":\"\",\"B\":\"2\",\"B\":\"\",\"C\":\"3\"}",
+		"{\"A\":\"ARRAY::1|:2|:3\",\"A\":\"4\",\"B\":\"ARRAY::x\",\"C\":\"ARRAY::\"}",
+		"{\"A\":[\"1\",\"2\"],\"A\":[\"3\"],\"B\":\"s\",\"B\":[\"t\",\"\",7,null,{\"k\":[1]}]}",
+		"{\"E\":[\"\"],\"F\":[\"ARRAY::p|:q\"],\"G\":[\"xARRAY::ARRAY::long enough\"]}",
+		"{\"_body\":\"first\",\"A\":\"1\",\"_BODY\":\"second\\nline\"}",
+		"{\"_body\":[\"a\",\"b\"],\"A\":\"1\"}",
+		"{\"A[1]\":\"x\",\"A\":\"y\"}",
+		"{\"Event-Name\":\"HEARTBEAT\",\"N\":1.5e3,\"T\":true,\"O\":{\"x\":\"y\"},\"U\":\"\\u00e9\\u003a\\ud83d\\ude00\"}",
+		"{\"a\\u005bb\":\"bracket by escape\"}",
+		"{\"K\":\"ARRAY\\u003a:v|:w\"}",
+		"{}",
+		"  {\"A\":\"1\"}  \n",
+		"{\"A\":\"1\"} x",
+		"{\"A\":\"1\"",
+		"[\"A\"]",
+		"{\"Event-Name\":\"MESSAGE\",\"Long-Header-Name-That-Is-Longer-Than-Thirty-Two-Bytes-Easily\":\"v\","
+		"\"x\":\"0123456789012345678901234567890123456789012345678901234567890123456789\"}",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		esl_wire_t *a = esl_wire_create(), *b = esl_wire_create();
+		esl_event_t *ea = NULL, *eb = NULL, *ia = NULL, *ib = NULL;
+		char head[128], why[300];
+		size_t len = strlen(cases[i]);
+		int n = snprintf(head, sizeof(head), "Content-Type: text/event-json\nContent-Length: %zu\n\n", len);
+
+		esl_wire_set_api_build(b, 1);
+		esl_wire_feed(a, head, (size_t) n);
+		esl_wire_feed(a, cases[i], len);
+		esl_wire_feed(b, head, (size_t) n);
+		esl_wire_feed(b, cases[i], len);
+		CHECK(esl_wire_next(a, &ea) == ESL_WIRE_MESSAGE);
+		CHECK(esl_wire_next(b, &eb) == ESL_WIRE_MESSAGE);
+		CHECK(esl_wire_decode_inner(a, ea, &ia) == ESL_SUCCESS);
+		CHECK(esl_wire_decode_inner(b, eb, &ib) == ESL_SUCCESS);
+		if ((ia || ib) && eslt_event_diff(ia, ib, why, sizeof(why))) {
+			fprintf(stderr, "json case %zu: %s\n", i, why);
+			CHECK(0);
+		}
+		esl_event_destroy(&ia);
+		esl_event_destroy(&ib);
+		esl_event_destroy(&ea);
+		esl_event_destroy(&eb);
+		esl_wire_destroy(&a);
+		esl_wire_destroy(&b);
+	}
+	{
+		/* the common case is one block, like a plain event */
+		esl_wire_t *a = esl_wire_create();
+		esl_event_t *ea = NULL, *ia = NULL;
+		static const char msg[] = "Content-Type: text/event-json\nContent-Length: 28\n\n{\"Event-Name\":\"API\",\"A\":\"1\"}";
+
+		esl_wire_feed(a, msg, sizeof(msg) - 1);
+		CHECK(esl_wire_next(a, &ea) == ESL_WIRE_MESSAGE);
+		CHECK(esl_wire_decode_inner(a, ea, &ia) == ESL_SUCCESS);
+		CHECK(ia && (ia->flags & ESL_EF_ARENA) && ia->event_id == ESL_EVENT_API);
+		CHECK_STR(ia ? esl_event_get_header(ia, "a") : NULL, "1");
+		esl_event_destroy(&ia);
+		esl_event_destroy(&ea);
+		esl_wire_destroy(&a);
+	}
+}
+
 int main(void)
 {
 	test_recordings();
 	test_terminator_splits();
 	test_outer_rules();
 	test_inner_rules();
+	test_json_rules();
 	test_arena_interop();
 	test_limits_and_errors();
 	test_large_body_in_place();
