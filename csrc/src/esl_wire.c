@@ -1021,16 +1021,19 @@ static inline void block_map(const unsigned char *b, uint64_t *out)
 #if defined(__SSE2__)
 	const __m128i nul = _mm_setzero_si128(), lf = _mm_set1_epi8('\n'), col = _mm_set1_epi8(':');
 	const __m128i br = _mm_set1_epi8('['), pct = _mm_set1_epi8('%');
-	uint64_t bits = 0;
-	int i;
+#define STOPS16(i)                                                                                       \
+	((uint64_t) (unsigned) _mm_movemask_epi8(_mm_or_si128(                                               \
+		 _mm_or_si128(_mm_cmpeq_epi8(v##i, nul), _mm_cmpeq_epi8(v##i, lf)),                              \
+		 _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v##i, col), _mm_cmpeq_epi8(v##i, br)), _mm_cmpeq_epi8(v##i, pct)))) \
+	 << (16 * (i)))
+	/* spelled out: the compiler keeps a loop here, and this runs for every 64 bytes */
+	const __m128i v0 = _mm_loadu_si128((const __m128i *) (const void *) b);
+	const __m128i v1 = _mm_loadu_si128((const __m128i *) (const void *) (b + 16));
+	const __m128i v2 = _mm_loadu_si128((const __m128i *) (const void *) (b + 32));
+	const __m128i v3 = _mm_loadu_si128((const __m128i *) (const void *) (b + 48));
 
-	for (i = 0; i < 4; i++) {
-		__m128i v = _mm_loadu_si128((const __m128i *) (const void *) (b + 16 * i));
-		__m128i x = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, nul), _mm_cmpeq_epi8(v, lf)),
-								 _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, col), _mm_cmpeq_epi8(v, br)), _mm_cmpeq_epi8(v, pct)));
-		bits |= (uint64_t) (unsigned) _mm_movemask_epi8(x) << (16 * i);
-	}
-	*out = bits;
+	*out = STOPS16(0) | STOPS16(1) | STOPS16(2) | STOPS16(3);
+#undef STOPS16
 #else
 	uint64_t bits = 0;
 	int i;

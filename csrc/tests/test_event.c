@@ -216,6 +216,18 @@ static void test_names(void)
 		t = ESL_EVENT_ALL;
 		CHECK(esl_name_event(esl_event_name((esl_event_types_t) i), &t) == ESL_SUCCESS && (int) t == i);
 	}
+	/* and after the SWITCH_EVENT_ prefix (the 13-character rule), in any case */
+	for (i = 0; i <= ESL_EVENT_ALL; i++) {
+		char buf[64];
+		size_t k;
+
+		snprintf(buf, sizeof(buf), "SWITCH_EVENT_%s", esl_event_name((esl_event_types_t) i));
+		for (k = 0; buf[k]; k++) {
+			buf[k] = (char) ((k & 1) ? tolower((unsigned char) buf[k]) : buf[k]);
+		}
+		t = ESL_EVENT_ALL;
+		CHECK(esl_name_event(buf, &t) == ESL_SUCCESS && (int) t == i);
+	}
 	CHECK_INT(esl_name_event("channel_answer", &t), ESL_SUCCESS);
 	CHECK_INT(t, ESL_EVENT_CHANNEL_ANSWER);
 	CHECK_INT(esl_name_event("SWITCH_EVENT_CHANNEL_HANGUP", &t), ESL_SUCCESS);
