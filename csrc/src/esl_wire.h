@@ -77,7 +77,8 @@ size_t esl_wire_body_length(const esl_event_t *event);
 esl_status_t esl_wire_parse_plain(esl_wire_t *wire, const char *text, size_t len, esl_event_t **event);
 
 /* The inner event of a received message (spec 13.4): text/event-plain through
- * esl_wire_parse_plain, text/event-json through esl_event_create_json, anything else none.
+ * esl_wire_parse_plain, text/event-json into the same one-allocation event (the same result as
+ * esl_event_create_json gives; rare shapes go through it), anything else none.
  * A body that cannot be decoded (invalid JSON, a NUL byte in the plain header section or
  * anywhere in JSON) gives *inner NULL and ESL_SUCCESS: the outer message stays intact.
  * ESL_FAIL only when memory ran out. */
