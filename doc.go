@@ -51,12 +51,15 @@
 //
 // A Connection is safe for concurrent use. The contract:
 //
-//   - One reader goroutine per connection owns the receive side. It sits in a blocking
-//     esl_recv_event in C (one cgo call per message) and is woken on close by
-//     shutdown(2) of the socket. Nothing else receives, so RecvEvent never blocks Api and
-//     Api never blocks behind the next event, unlike the handle lock of libesl. While it
-//     waits in C, each open connection holds one OS thread (as any blocking cgo call
-//     does); a program with thousands of connections runs that many threads.
+//   - One reader goroutine per connection owns the receive side. With csrc it waits for
+//     input in the runtime's network poller, like any Go socket (the socket is made
+//     non-blocking), and calls C only to read what is there and parse it, a batch of
+//     messages per cgo call (esl_recv_event_nowait); a waiting connection holds no OS
+//     thread. With the original libesl it sits in a blocking esl_recv_event in C (one cgo
+//     call per message), holding one OS thread per open connection. Either way it is
+//     woken on close by shutdown(2) of the socket. Nothing else receives, so RecvEvent
+//     never blocks Api and Api never blocks behind the next event, unlike the handle lock
+//     of libesl.
 //   - Writers take a write lock, put an entry on a FIFO of pending requests and write the
 //     whole command, under that one lock. FreeSWITCH answers commands in order, so the
 //     reader hands each command/reply or api/response to the entry at the head of the
@@ -65,7 +68,8 @@
 //   - A caller whose context ends stops waiting; its reply is dropped in order when it
 //     arrives, so every later reply still reaches its own caller.
 //   - Everything else goes to an unbounded event queue that RecvEvent, RecvEventTimed,
-//     RecvEventContext and EventStream drain; each event is handed out exactly once, to
+//     RecvEventContext and EventStream drain (the events of one batch are queued
+//     together, and always before a later reply is handed to its caller); each event is handed out exactly once, to
 //     one consumer. Stats reports the queue depth and totals. A program that subscribes
 //     to events must read them, or the queue grows.
 //   - Disconnect notices are events: a linger notice (Content-Disposition: linger) and the
