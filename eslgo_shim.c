@@ -151,6 +151,65 @@ static int is_reply(esl_event_t *outer)
 	return !ct || !*ct || ascii_ieq(ct, "command/reply") || ascii_ieq(ct, "api/response");
 }
 
+#ifdef ESLGO_EXACT_BODY
+/* pack() for an event as csrc's parser left it: its names and values are one span already
+ * (esl_wire_event_text), copied whole, and each header's lengths follow from where the next
+ * string starts, so no string is measured or copied on its own. Returns 1 when it packed e,
+ * 0 when e is not laid out so, -1 as pack() does. */
+static int pack_span(eslgo_conn_t *c, esl_event_t *e, size_t start, eslgo_msg_t *m)
+{
+	const esl_event_header_t *hp;
+	const char *text;
+	size_t text_len, nhdr = 0, strs, pos;
+	eslgo_hdr_t *h;
+
+	if (esl_wire_event_text(e, &text, &text_len)) {
+		return 0;
+	}
+	for (hp = e->headers; hp; hp = hp->next) {
+		nhdr++;
+	}
+	if (nhdr > UINT32_MAX) {
+		return -1;
+	}
+	strs = start + nhdr * sizeof(eslgo_hdr_t);
+	pos = strs;
+	if (put(c, &pos, text, text_len)) {
+		return -1;
+	}
+	h = (eslgo_hdr_t *) (void *) (c->buf + start);
+	for (hp = e->headers; hp; hp = hp->next, h++) {
+		const char *value_end = hp->next ? hp->next->name - 1 : text + text_len - 1;
+
+		h->name_off = (uint32_t) (hp->name - text);
+		h->name_len = (uint32_t) (hp->value - hp->name - 1);
+		h->value_off = (uint32_t) (hp->value - text);
+		h->value_len = (uint32_t) (value_end - hp->value);
+		h->elem_first = 0;
+		h->nelem = 0;
+	}
+	m->nhdr = (uint32_t) nhdr;
+	m->nelem = 0;
+	m->strs_off = (uint32_t) (strs - start);
+	/* the body follows the strings, as in pack() */
+	if (e->body) {
+		size_t bl = esl_wire_body_length(e);
+
+		m->has_body = 1;
+		m->body_off = (uint32_t) (pos - strs);
+		m->body_len = (uint32_t) bl;
+		if (bl > UINT32_MAX || put(c, &pos, e->body, bl)) {
+			return -1;
+		}
+	}
+	if (pos - start > UINT32_MAX || start > UINT32_MAX) {
+		return -1;
+	}
+	m->size = (uint32_t) (pos - start);
+	return 1;
+}
+#endif
+
 /* Appends e to the packed messages, in the layout of eslgo_msg_t. outer: e is the message as
  * framed on the wire (its body is Content-Length bytes). -1 when it cannot be packed (out of
  * memory, or offsets beyond 32 bits); nothing is appended then. */
@@ -170,17 +229,40 @@ static int pack(eslgo_conn_t *c, esl_event_t *e, int outer, int reply)
 		c->msgs = nm;
 		c->msgs_cap = ncap;
 	}
+	if (c->buf_len > SIZE_MAX - 3) {
+		return -1;
+	}
+	/* the tables hold 32-bit fields */
+	start = (c->buf_len + 3) & ~(size_t) 3;
+#ifdef ESLGO_EXACT_BODY
+	{
+		eslgo_msg_t packed;
+		int done;
+
+		memset(&packed, 0, sizeof(packed));
+		if ((done = pack_span(c, e, start, &packed)) != 0) {
+			if (done < 0) {
+				return -1;
+			}
+			packed.off = (uint32_t) start;
+			packed.event_id = (int32_t) e->event_id;
+			packed.priority = (int32_t) e->priority;
+			packed.is_reply = reply;
+			c->msgs[c->nmsg++] = packed;
+			c->buf_len = start + packed.size;
+			return 0;
+		}
+	}
+#endif
 	for (hp = e->headers; hp; hp = hp->next) {
 		nhdr++;
 		if (hp->idx > 0 && hp->array) {
 			nelem += (size_t) hp->idx;
 		}
 	}
-	if (nhdr > UINT32_MAX || nelem > UINT32_MAX || c->buf_len > SIZE_MAX - 3) {
+	if (nhdr > UINT32_MAX || nelem > UINT32_MAX) {
 		return -1;
 	}
-	/* the tables hold 32-bit fields */
-	start = (c->buf_len + 3) & ~(size_t) 3;
 	strs = start + nhdr * sizeof(eslgo_hdr_t) + nelem * sizeof(eslgo_span_t);
 	pos = strs;
 	if (reserve(c, strs)) {

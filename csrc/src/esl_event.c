@@ -1399,7 +1399,7 @@ ESL_DECLARE(esl_status_t) esl_event_dup(esl_event_t **event, esl_event_t *todup)
 	ev->event_user_data = todup->event_user_data;
 	ev->bind_user_data = todup->bind_user_data;
 	/* the copy is an ordinary heap event */
-	ev->flags = todup->flags & ~ESL_EF_ARENA;
+	ev->flags = todup->flags & ~(ESL_EF_ARENA | ESL_EF_WIRE_TEXT);
 	if (copy_headers(ev, todup, todup->subclass_name != NULL) != ESL_SUCCESS) {
 		esl_event_destroy(&ev);
 		return ESL_GENERR;

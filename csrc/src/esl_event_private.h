@@ -27,6 +27,10 @@
 
 /* Internal flag bit, kept clear of the public esl_event_flag_t values. */
 #define ESL_EF_ARENA (1 << 30)
+/* Set by the wire parser on an arena event whose header structs are one array right after
+ * the event struct, followed by every name and value, each NUL-terminated and free of NUL
+ * bytes, name then value, in header order (see esl_wire_event_text). Never copied. */
+#define ESL_EF_WIRE_TEXT (1 << 29)
 
 typedef struct esl_event_arena {
 	/* bytes from the start of the event struct to the end of the block */

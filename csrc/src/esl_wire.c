@@ -1319,9 +1319,11 @@ static int check_lengths(esl_wire_t *w, int *have_cl, size_t *cl)
 /* The event of the scanned lines when every line simply adds a header at the bottom (the
  * common case): the scratch text already holds every string in order, so it is copied in
  * one piece and each header points into the copy. The outer message's first header,
- * Event-Name: SOCKET_DATA, goes in front. NULL when memory ran out. */
+ * Event-Name: SOCKET_DATA, goes in front. text_exact: the scratch text is the lines'
+ * strings and nothing else, none with a NUL byte inside (scan_lines; the JSON reader leaves
+ * other strings there), so the event gets ESL_EF_WIRE_TEXT. NULL when memory ran out. */
 static esl_event_t *fast_build(esl_wire_t *w, const scan_t *sc, int outer, esl_event_types_t id, int with_body,
-							   size_t body_len, char **body)
+							   size_t body_len, char **body, int text_exact)
 {
 	static const char PREFIX[] = "Event-Name\0SOCKET_DATA";
 	size_t pre = outer ? sizeof(PREFIX) : 0, nh = w->nline + (outer ? 1 : 0), total, i;
@@ -1343,7 +1345,7 @@ static esl_event_t *fast_build(esl_wire_t *w, const scan_t *sc, int outer, esl_e
 	ev = (esl_event_t *) (void *) (arena + 1);
 	memset(ev, 0, sizeof(*ev));
 	ev->event_id = id;
-	ev->flags = ESL_EF_ARENA;
+	ev->flags = nh && text_exact ? ESL_EF_ARENA | ESL_EF_WIRE_TEXT : ESL_EF_ARENA;
 	hp = (esl_event_header_t *) (void *) (ev + 1);
 	sp = (char *) (hp + nh);
 	h = hp;
@@ -1663,7 +1665,7 @@ static int wire_parse_block(esl_wire_t *w, size_t blen)
 	if (sc.special || w->api_build) {
 		ev = api_build(w, 0, &have_cl, &cl, &w->body);
 	} else if (!sc.slow) {
-		ev = fast_build(w, &sc, 1, ESL_EVENT_SOCKET_DATA, have_cl, cl, &w->body);
+		ev = fast_build(w, &sc, 1, ESL_EVENT_SOCKET_DATA, have_cl, cl, &w->body, 1);
 	} else {
 		/* Q8: every outer message starts with Event-Name: SOCKET_DATA */
 		wire_line_t ev_name = first;
@@ -1779,6 +1781,44 @@ size_t esl_wire_body_length(const esl_event_t *ev)
 	return strlen(ev->body);
 }
 
+int esl_wire_event_text(const esl_event_t *ev, const char **text, size_t *len)
+{
+	const esl_event_header_t *hp, *h;
+	const char *start, *end, *prev;
+	size_t i = 0;
+
+	/* only the parser sets ESL_EF_WIRE_TEXT; the checks below catch later changes through
+	 * the API, whose new parts never sit at the places the parser used */
+	if (!ev || !(ev->flags & ESL_EF_WIRE_TEXT) || !(ev->flags & ESL_EF_ARENA) || !ev->headers) {
+		return -1;
+	}
+	/* the strings end where the body starts, or with the block */
+	end = (const char *) ev + esl_event_arena_of(ev)->size;
+	if (ev->body) {
+		if (!esl_event_in_arena(ev, ev->body)) {
+			return -1;
+		}
+		end = ev->body;
+	}
+	/* a header added, removed or replaced breaks the array order or a string's place */
+	hp = (const esl_event_header_t *) (const void *) (ev + 1);
+	prev = (const char *) hp;
+	for (h = ev->headers; h; h = h->next, i++) {
+		if (h != hp + i || h->array || !h->name || !h->value || h->name < prev || h->value <= h->name ||
+			h->value >= end || h->value[-1] || (i && h->name[-1])) {
+			return -1;
+		}
+		prev = h->value + 1;
+	}
+	start = (const char *) (hp + i);
+	if (ev->headers->name != start || ev->last_header != hp + i - 1 || end[-1]) {
+		return -1;
+	}
+	*text = start;
+	*len = (size_t) (end - start);
+	return 0;
+}
+
 esl_status_t esl_wire_parse_plain(esl_wire_t *wire, const char *text, size_t len, esl_event_t **event)
 {
 	esl_wire_t *w = wire;
@@ -1816,7 +1856,7 @@ esl_status_t esl_wire_parse_plain(esl_wire_t *wire, const char *text, size_t len
 		ev = api_build(w, 1, &with_body, &cl, &body);
 	} else if (!sc.slow) {
 		with_body = with_body && sc.have_cl;
-		ev = fast_build(w, &sc, 0, sc.event_id, with_body, cl, &body);
+		ev = fast_build(w, &sc, 0, sc.event_id, with_body, cl, &body, 1);
 	} else {
 		plan_reset(w, ESL_EVENT_CUSTOM);
 		for (i = 0; i < w->nline; i++) {
@@ -2013,7 +2053,7 @@ static esl_status_t json_build(esl_wire_t *w, const char *json, size_t len, esl_
 
 		memset(&sc, 0, sizeof(sc));
 		sc.out_len = (size_t) (jp.end - w->text);
-		ev = fast_build(w, &sc, 0, jp.event_id, jp.have_body, jp.body_len, &body);
+		ev = fast_build(w, &sc, 0, jp.event_id, jp.have_body, jp.body_len, &body, 0);
 	} else {
 		plan_reset(w, ESL_EVENT_CUSTOM);
 		for (i = 0; i < w->nline; i++) {

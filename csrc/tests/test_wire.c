@@ -399,6 +399,84 @@ static void test_outer_rules(void)
 	}
 }
 
+/* The span of names and values that the Go binding copies whole: each header's lengths are
+ * where the next string starts, and any change through the API makes the span unusable. */
+static void check_span_lengths(esl_event_t *ev)
+{
+	const char *text = NULL;
+	size_t len = 0;
+	esl_event_header_t *h;
+
+	CHECK_INT(esl_wire_event_text(ev, &text, &len), 0);
+	if (!text) {
+		return;
+	}
+	for (h = ev->headers; h; h = h->next) {
+		const char *end = h->next ? h->next->name - 1 : text + len - 1;
+		CHECK(h->name >= text && h->value < text + len);
+		CHECK_INT((long) (h->value - h->name - 1), (long) strlen(h->name));
+		CHECK_INT((long) (end - h->value), (long) strlen(h->value));
+	}
+}
+
+static void test_event_text_span(void)
+{
+	static const char plain[] = "Event-Name: CUSTOM\nA: %41%3Ab\nEmpty-Value-Not: x\nB:   \tv\nContent-Length: 3\n\nxyz";
+	static const char outer[] = "Content-Type: api/response\nContent-Length: 4\n\n+OK\n";
+	const char *text;
+	size_t len;
+	esl_event_t *ev = NULL, *dup = NULL;
+
+	CHECK_INT(esl_wire_parse_plain(NULL, plain, sizeof(plain) - 1, &ev), ESL_SUCCESS);
+	if (ev) {
+		check_span_lengths(ev);
+		CHECK_INT(esl_event_dup(&dup, ev), ESL_SUCCESS);
+		CHECK_INT(esl_wire_event_text(dup, &text, &len), -1);
+		esl_event_destroy(&dup);
+		CHECK_INT(esl_event_add_header_string(ev, ESL_STACK_BOTTOM, "Added", "1"), ESL_SUCCESS);
+		CHECK_INT(esl_wire_event_text(ev, &text, &len), -1);
+		esl_event_destroy(&ev);
+	}
+	/* a header removed from the middle, or from the end */
+	CHECK_INT(esl_wire_parse_plain(NULL, plain, sizeof(plain) - 1, &ev), ESL_SUCCESS);
+	if (ev) {
+		CHECK_INT(esl_event_del_header(ev, "A"), ESL_SUCCESS);
+		CHECK_INT(esl_wire_event_text(ev, &text, &len), -1);
+		esl_event_destroy(&ev);
+	}
+	CHECK_INT(esl_wire_parse_plain(NULL, plain, sizeof(plain) - 1, &ev), ESL_SUCCESS);
+	if (ev) {
+		CHECK_INT(esl_event_del_header(ev, "Content-Length"), ESL_SUCCESS);
+		CHECK_INT(esl_wire_event_text(ev, &text, &len), -1);
+		esl_event_destroy(&ev);
+	}
+	/* a value or the body replaced */
+	CHECK_INT(esl_wire_parse_plain(NULL, plain, sizeof(plain) - 1, &ev), ESL_SUCCESS);
+	if (ev) {
+		CHECK_INT(esl_event_add_header_string(ev, ESL_STACK_TOP, "Event-Name", "X"), ESL_SUCCESS);
+		CHECK_INT(esl_wire_event_text(ev, &text, &len), -1);
+		esl_event_destroy(&ev);
+	}
+	CHECK_INT(esl_wire_parse_plain(NULL, plain, sizeof(plain) - 1, &ev), ESL_SUCCESS);
+	if (ev) {
+		CHECK_INT(esl_event_set_body(ev, "other"), ESL_SUCCESS);
+		CHECK_INT(esl_wire_event_text(ev, &text, &len), -1);
+		esl_event_destroy(&ev);
+	}
+	/* an outer message, with the SOCKET_DATA header in front */
+	ev = parse1(outer, sizeof(outer) - 1, 0);
+	if (ev) {
+		check_span_lengths(ev);
+		CHECK_STR(ev->headers->name, "Event-Name");
+		esl_event_destroy(&ev);
+	}
+	/* events built through the API have no span */
+	CHECK_INT(esl_event_create(&ev, ESL_EVENT_CUSTOM), ESL_SUCCESS);
+	CHECK_INT(esl_event_add_header_string(ev, ESL_STACK_BOTTOM, "A", "b"), ESL_SUCCESS);
+	CHECK_INT(esl_wire_event_text(ev, &text, &len), -1);
+	esl_event_destroy(&ev);
+}
+
 static void test_inner_rules(void)
 {
 	esl_event_t *ev = NULL;
@@ -692,6 +770,7 @@ int main(void)
 	test_terminator_splits();
 	test_outer_rules();
 	test_inner_rules();
+	test_event_text_span();
 	test_json_rules();
 	test_arena_interop();
 	test_limits_and_errors();
