@@ -1320,8 +1320,8 @@ static int check_lengths(esl_wire_t *w, int *have_cl, size_t *cl)
  * common case): the scratch text already holds every string in order, so it is copied in
  * one piece and each header points into the copy. The outer message's first header,
  * Event-Name: SOCKET_DATA, goes in front. text_exact: the scratch text is the lines'
- * strings and nothing else, none with a NUL byte inside (scan_lines; the JSON reader leaves
- * other strings there), so the event gets ESL_EF_WIRE_TEXT. NULL when memory ran out. */
+ * strings and nothing else, none with a NUL byte inside (scan_lines always; the JSON reader
+ * may leave other strings there), so the event gets ESL_EF_WIRE_TEXT. NULL when memory ran out. */
 static esl_event_t *fast_build(esl_wire_t *w, const scan_t *sc, int outer, esl_event_types_t id, int with_body,
 							   size_t body_len, char **body, int text_exact)
 {
@@ -2050,10 +2050,21 @@ static esl_status_t json_build(esl_wire_t *w, const char *json, size_t len, esl_
 	}
 	if (!jp.slow) {
 		scan_t sc;
+		const char *at = w->text;
 
+		/* the text is exact when the lines' strings follow one another with nothing between
+		 * (no "_body" member, no key left behind by a member that was not a string) */
+		for (i = 0; i < w->nline && !jp.have_body; i++) {
+			const wire_line_t *l = &w->line[i];
+			if (l->name != at || l->value != l->name + l->name_len + 1) {
+				break;
+			}
+			at = l->value + l->value_len + 1;
+		}
 		memset(&sc, 0, sizeof(sc));
 		sc.out_len = (size_t) (jp.end - w->text);
-		ev = fast_build(w, &sc, 0, jp.event_id, jp.have_body, jp.body_len, &body, 0);
+		ev = fast_build(w, &sc, 0, jp.event_id, jp.have_body, jp.body_len, &body,
+						!jp.have_body && i == w->nline && at == jp.end);
 	} else {
 		plan_reset(w, ESL_EVENT_CUSTOM);
 		for (i = 0; i < w->nline; i++) {

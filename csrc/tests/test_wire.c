@@ -740,6 +740,21 @@ static void test_json_rules(void)
 			fprintf(stderr, "json case %zu: %s\n", i, why);
 			CHECK(0);
 		}
+		{
+			/* where the parser offers the span of strings, it must give the strings' lengths */
+			const char *text;
+			size_t text_len;
+			int has_span = ia && !esl_wire_event_text(ia, &text, &text_len);
+
+			if (has_span) {
+				check_span_lengths(ia);
+			}
+			if (i == 0) {
+				CHECK(has_span);
+			} else if (i == 6) {
+				CHECK(!has_span);
+			}
+		}
 		esl_event_destroy(&ia);
 		esl_event_destroy(&ib);
 		esl_event_destroy(&ea);
