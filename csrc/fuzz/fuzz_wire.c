@@ -6,7 +6,9 @@
  * parser that builds its events through the event API instead of its own plan (for inputs up
  * to 64 KiB; larger ones use the plan in both). Both must hand out the same messages, with the
  * same inner events, and end in the same state: any difference traps. The same bytes are also
- * given to the plain inner-event parser directly, both ways.
+ * given to the plain inner-event parser directly, both ways. Wherever the parser offers the
+ * span of an event's strings (esl_wire_event_text, which the Go binding copies whole), the
+ * lengths it implies must be the strings' own.
  *
  * Input layout: byte 0 picks small or default limits, byte 1 seeds the piece sizes, the rest
  * is the stream.
@@ -57,6 +59,23 @@ static void check(int ok)
 {
 	if (!ok) {
 		__builtin_trap();
+	}
+}
+
+static void check_span(const esl_event_t *e)
+{
+	const esl_event_header_t *h;
+	const char *text;
+	size_t len;
+
+	if (!e || esl_wire_event_text(e, &text, &len)) {
+		return;
+	}
+	for (h = e->headers; h; h = h->next) {
+		const char *end = h->next ? h->next->name - 1 : text + len - 1;
+		check(h->name >= text && end < text + len);
+		check((size_t) (h->value - h->name - 1) == strlen(h->name));
+		check((size_t) (end - h->value) == strlen(h->value));
 	}
 }
 
@@ -122,6 +141,8 @@ static void stream(const uint8_t *data, size_t size, uint8_t mode, uint8_t seed)
 		check(esl_wire_decode_inner(a, ea, &ia) == ESL_SUCCESS);
 		check(esl_wire_decode_inner(b, eb, &ib) == ESL_SUCCESS);
 		check(same_event(ia, ib));
+		check_span(ea);
+		check_span(ia);
 		esl_event_destroy(&ia);
 		esl_event_destroy(&ib);
 		esl_event_destroy(&ea);
@@ -146,6 +167,7 @@ static void plain(const uint8_t *data, size_t size)
 	sb = esl_wire_parse_plain(b, (const char *) data, size, &eb);
 	check(sa == sb);
 	check(same_event(ea, eb));
+	check_span(ea);
 	esl_event_destroy(&ea);
 	esl_event_destroy(&eb);
 	esl_wire_destroy(&b);
