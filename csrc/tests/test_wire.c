@@ -477,6 +477,61 @@ static void test_event_text_span(void)
 	esl_event_destroy(&ev);
 }
 
+/* Regressions of two faults fuzz_wire found in the line scanner before it was committed:
+ * the stop map read past the text when a line ended near a 64-byte block boundary, and the
+ * JSON fallback (names with '[') read a body with a NUL byte as if it ended there. */
+static void test_fuzz_regressions(void)
+{
+	size_t vlen;
+
+	for (vlen = 0; vlen <= 200; vlen++) {
+		/* exactly as long as the text, so AddressSanitizer sees any read past it */
+		size_t len = 3 + vlen + 1 + 5 + 1, i;
+		char *text = malloc(len), why[300];
+		esl_wire_t *b = esl_wire_create();
+		esl_event_t *ea = NULL, *eb = NULL;
+
+		if (!text || !b) {
+			CHECK(0);
+			free(text);
+			esl_wire_destroy(&b);
+			return;
+		}
+		memcpy(text, "Va:", 3);
+		for (i = 0; i < vlen; i++) {
+			text[3 + i] = (char) ('a' + i % 26);
+		}
+		memcpy(text + 3 + vlen, "\nB: c\n", 6);
+		esl_wire_set_api_build(b, 1);
+		CHECK_INT(esl_wire_parse_plain(NULL, text, len, &ea), ESL_SUCCESS);
+		CHECK_INT(esl_wire_parse_plain(b, text, len, &eb), ESL_SUCCESS);
+		if (eslt_event_diff(ea, eb, why, sizeof(why))) {
+			fprintf(stderr, "value of %zu bytes: %s\n", vlen, why);
+			CHECK(0);
+		}
+		CHECK_INT(ea ? (long) strlen(esl_event_get_header(ea, "Va") ? esl_event_get_header(ea, "Va") : "") : -1,
+				  vlen ? (long) vlen : 0);
+		CHECK_STR(ea ? esl_event_get_header(ea, "B") : NULL, "c");
+		esl_event_destroy(&ea);
+		esl_event_destroy(&eb);
+		esl_wire_destroy(&b);
+		free(text);
+	}
+	{
+		static const char msg[] = "Content-Type: text/event-json\nContent-Length: 14\n\n{\"a[1]\":\"x\"}\0{";
+		esl_wire_t *a = esl_wire_create();
+		esl_event_t *ea = NULL, *ia = NULL;
+
+		esl_wire_feed(a, msg, sizeof(msg) - 1);
+		CHECK(esl_wire_next(a, &ea) == ESL_WIRE_MESSAGE);
+		CHECK_INT(esl_wire_decode_inner(a, ea, &ia), ESL_SUCCESS);
+		CHECK(ia == NULL);
+		esl_event_destroy(&ia);
+		esl_event_destroy(&ea);
+		esl_wire_destroy(&a);
+	}
+}
+
 static void test_inner_rules(void)
 {
 	esl_event_t *ev = NULL;
@@ -786,6 +841,7 @@ int main(void)
 	test_outer_rules();
 	test_inner_rules();
 	test_event_text_span();
+	test_fuzz_regressions();
 	test_json_rules();
 	test_arena_interop();
 	test_limits_and_errors();
