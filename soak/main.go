@@ -32,6 +32,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -237,6 +238,7 @@ func main() {
 	stall := flag.Duration("stall", 60*time.Second, "fail when no event arrives for this long")
 	testdata := flag.String("testdata", "testdata/freeswitch", "directory of the recordings (event template)")
 	csvPath := flag.String("csv", "", "write every sample to this file (CSV)")
+	heapPath := flag.String("heapprofile", "", "write a heap profile to this file whenever the Go heap reaches a new peak")
 	flag.Parse()
 
 	start := time.Now()
@@ -253,11 +255,19 @@ func main() {
 		}
 		return s
 	}
+	var heapPeakKiB int64
 	record := func() sample {
 		s := take()
 		mu.Lock()
 		samples = append(samples, s)
+		newPeak := s.heapKiB > heapPeakKiB*11/10
+		if newPeak {
+			heapPeakKiB = s.heapKiB
+		}
 		mu.Unlock()
+		if newPeak && *heapPath != "" {
+			writeHeapProfile(*heapPath)
+		}
 		return s
 	}
 	first := record()
@@ -587,4 +597,19 @@ func main() {
 		os.Exit(1)
 	}
 	fmt.Println("soak: PASS")
+}
+
+// writeHeapProfile writes the heap profile (of the last GC) to path; a failure is printed,
+// not fatal, since the profile is only a diagnostic.
+func writeHeapProfile(path string) {
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.WriteHeapProfile(f)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "soak: heap profile:", err)
+	}
 }
