@@ -1180,9 +1180,12 @@ static int scan_lines(esl_wire_t *w, const char *text, size_t len, int outer, sc
 
 		/* the name, up to ':' */
 		ns = next_stop(m, q);
-		while (ns < len && (t[ns] == '[' || t[ns] == '%')) {
-			bracket |= t[ns] == '[';
-			ns = next_stop(m, ns + 1);
+		if (ns < len && t[ns] != ':') {
+			/* rare: '[' or '%' in a name */
+			while (ns < len && (t[ns] == '[' || t[ns] == '%')) {
+				bracket |= t[ns] == '[';
+				ns = next_stop(m, ns + 1);
+			}
 		}
 		if (ns >= len) {
 			/* a last line without ':' */
