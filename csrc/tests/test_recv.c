@@ -2,7 +2,7 @@
  * test_recv.c: the connection API over real sockets.
  *
  * Recorded streams through a handle attached to a socketpair; send_recv and race_event order;
- * timed receives; the late-reply drain; disconnect from another thread while calls block;
+ * timed receives; receives that never wait; the late-reply drain; disconnect from another thread while calls block;
  * login against a small in-test server over TCP (IPv4 and IPv6); long command arguments;
  * esl_send edge cases; and the listeners.
  */
@@ -374,6 +374,56 @@ static void test_timed(void)
 	CHECK_INT(esl_wait_sock(h.sock, 0, ESL_POLL_READ), 0);
 	CHECK(esl_wait_sock(h.sock, 100, ESL_POLL_WRITE) & ESL_POLL_WRITE);
 	script_finish(&h, &s);
+}
+
+/* Takes the next message with esl_recv_event_nowait, waiting for readability in between as
+ * an event loop would; the last result. */
+static esl_status_t nowait_next(esl_handle_t *h)
+{
+	esl_status_t st = ESL_BREAK;
+	int i;
+
+	for (i = 0; i < 50 && (st = esl_recv_event_nowait(h, 0, NULL)) == ESL_BREAK; i++) {
+		CHECK(esl_wait_sock(h->sock, 200, ESL_POLL_READ) >= 0);
+	}
+	return st;
+}
+
+/* esl_recv_event_nowait: ESL_BREAK when nothing can be read, half a message kept until the
+ * rest arrives, one message per call when a read brought several, ESL_FAIL once closed. */
+static void test_nowait(void)
+{
+	static const int want[] = { ESL_EVENT_HEARTBEAT, ESL_EVENT_CHANNEL_CREATE, -1, ESL_EVENT_CHANNEL_ANSWER };
+	esl_handle_t h;
+	script_t s;
+	size_t i;
+
+	CHECK_INT(script_attach(&h, &s, race_fn), 0);
+	CHECK_INT(esl_recv_event_nowait(&h, 0, NULL), ESL_BREAK);
+	CHECK_INT(h.connected, 1);
+
+	/* half a reply now, the rest 0.5 s later */
+	CHECK_INT(esl_send(&h, "stall"), ESL_SUCCESS);
+	msleep(100);
+	CHECK_INT(esl_recv_event_nowait(&h, 0, NULL), ESL_BREAK);
+	CHECK_INT(h.connected, 1);
+	CHECK_INT(nowait_next(&h), ESL_SUCCESS);
+	CHECK_STR(h.last_reply, "+OK stalled");
+
+	/* four messages sent at once: each call takes the next one, in order */
+	CHECK_INT(esl_send(&h, "api race"), ESL_SUCCESS);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		CHECK_INT(nowait_next(&h), ESL_SUCCESS);
+		if (want[i] < 0) {
+			CHECK_STR(h.last_event ? esl_event_get_header(h.last_event, "Content-Type") : NULL, "api/response");
+			CHECK_STR(h.last_event ? h.last_event->body : NULL, "+OK");
+		} else {
+			CHECK(h.last_ievent && (int) h.last_ievent->event_id == want[i]);
+		}
+	}
+	CHECK_INT(esl_recv_event_nowait(&h, 0, NULL), ESL_BREAK);
+	script_finish(&h, &s);
+	CHECK_INT(esl_recv_event_nowait(&h, 0, NULL), ESL_FAIL);
 }
 
 /* Q15: the reply to a timed-out command is dropped when it turns up late. */
@@ -1207,6 +1257,7 @@ int main(void)
 	test_outbound_info();
 	test_race_ordering();
 	test_timed();
+	test_nowait();
 	test_late_reply_drained();
 	test_disconnect_while_blocked();
 	test_send();
