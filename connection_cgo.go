@@ -256,8 +256,10 @@ func (h *handle) message(i int) (reply bool, e *Event) {
 	size, nhdr, nelem, strsOff := int(m.size), int(m.nhdr), int(m.nelem), int(m.strs_off)
 	e = &Event{id: int(m.event_id), priority: Priority(m.priority), packed: true}
 	if size > 0 {
-		buf := make([]byte, size)
-		copy(buf, unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(c.buf), uintptr(m.off))), size))
+		src := unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(c.buf), uintptr(m.off))), size)
+		// make and copy of len(src) compile to one allocation without zeroing
+		buf := make([]byte, len(src))
+		copy(buf, src)
 		if nhdr > 0 {
 			e.recs = unsafe.Slice((*rec)(unsafe.Pointer(&buf[0])), nhdr)
 		}
