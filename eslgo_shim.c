@@ -151,6 +151,28 @@ static int is_reply(esl_event_t *outer)
 	return !ct || !*ct || ascii_ieq(ct, "command/reply") || ascii_ieq(ct, "api/response");
 }
 
+/* Appends e's body, blen bytes, after the message's strings (which start at strs; the
+ * message at start), and sets m's body fields and size. -1 when memory runs out or an offset
+ * would not fit in 32 bits. */
+static int put_body(eslgo_conn_t *c, eslgo_msg_t *m, const esl_event_t *e, size_t blen, size_t start,
+					size_t strs, size_t *pos)
+{
+	if (e->body) {
+		m->has_body = 1;
+		m->body_off = (uint32_t) (*pos - strs);
+		m->body_len = (uint32_t) blen;
+		if (blen > UINT32_MAX || put(c, pos, e->body, blen)) {
+			return -1;
+		}
+	}
+	/* every offset is below pos - start; past 32 bits they would wrap */
+	if (*pos - start > UINT32_MAX || start > UINT32_MAX) {
+		return -1;
+	}
+	m->size = (uint32_t) (*pos - start);
+	return 0;
+}
+
 #ifdef ESLGO_EXACT_BODY
 /* pack() for an event as csrc's parser left it: its names and values are one span already
  * (esl_wire_event_text), copied whole, and each header's lengths follow from where the next
@@ -191,21 +213,9 @@ static int pack_span(eslgo_conn_t *c, esl_event_t *e, size_t start, eslgo_msg_t 
 	m->nhdr = (uint32_t) nhdr;
 	m->nelem = 0;
 	m->strs_off = (uint32_t) (strs - start);
-	/* the body follows the strings, as in pack() */
-	if (e->body) {
-		size_t bl = esl_wire_body_length(e);
-
-		m->has_body = 1;
-		m->body_off = (uint32_t) (pos - strs);
-		m->body_len = (uint32_t) bl;
-		if (bl > UINT32_MAX || put(c, &pos, e->body, bl)) {
-			return -1;
-		}
-	}
-	if (pos - start > UINT32_MAX || start > UINT32_MAX) {
+	if (put_body(c, m, e, e->body ? esl_wire_body_length(e) : 0, start, strs, &pos)) {
 		return -1;
 	}
-	m->size = (uint32_t) (pos - start);
 	return 1;
 }
 #endif
@@ -309,22 +319,10 @@ static int pack(eslgo_conn_t *c, esl_event_t *e, int outer, int reply)
 	}
 	m = &c->msgs[c->nmsg];
 	memset(m, 0, sizeof(*m));
-	if (e->body) {
-		size_t bl = body_len(e, outer);
-
-		m->has_body = 1;
-		m->body_off = (uint32_t) (pos - strs);
-		m->body_len = (uint32_t) bl;
-		if (bl > UINT32_MAX || put(c, &pos, e->body, bl)) {
-			return -1;
-		}
-	}
-	/* every offset above is below pos - start; past 32 bits they would wrap */
-	if (pos - start > UINT32_MAX || start > UINT32_MAX) {
+	if (put_body(c, m, e, e->body ? body_len(e, outer) : 0, start, strs, &pos)) {
 		return -1;
 	}
 	m->off = (uint32_t) start;
-	m->size = (uint32_t) (pos - start);
 	m->nhdr = (uint32_t) nhdr;
 	m->nelem = (uint32_t) nelem;
 	m->strs_off = (uint32_t) (strs - start);
