@@ -151,52 +151,28 @@ static int is_reply(esl_event_t *outer)
 	return !ct || !*ct || ascii_ieq(ct, "command/reply") || ascii_ieq(ct, "api/response");
 }
 
-/* Appends e's body, blen bytes, after the message's strings (which start at strs; the
- * message at start), and sets m's body fields and size. -1 when memory runs out or an offset
- * would not fit in 32 bits. */
-static int put_body(eslgo_conn_t *c, eslgo_msg_t *m, const esl_event_t *e, size_t blen, size_t start,
-					size_t strs, size_t *pos)
-{
-	if (e->body) {
-		m->has_body = 1;
-		m->body_off = (uint32_t) (*pos - strs);
-		m->body_len = (uint32_t) blen;
-		if (blen > UINT32_MAX || put(c, pos, e->body, blen)) {
-			return -1;
-		}
-	}
-	/* every offset is below pos - start; past 32 bits they would wrap */
-	if (*pos - start > UINT32_MAX || start > UINT32_MAX) {
-		return -1;
-	}
-	m->size = (uint32_t) (*pos - start);
-	return 0;
-}
-
 #ifdef ESLGO_EXACT_BODY
-/* pack() for an event as csrc's parser left it: its names and values are one span already
- * (esl_wire_event_text), copied whole, and each header's lengths follow from where the next
- * string starts, so no string is measured or copied on its own. Returns 1 when it packed e,
- * 0 when e is not laid out so, -1 as pack() does. */
-static int pack_span(eslgo_conn_t *c, esl_event_t *e, size_t start, eslgo_msg_t *m)
+/* The header table and strings of an event as csrc's parser left it: its names and values
+ * are one span already (esl_wire_event_text), copied whole, and each header's lengths follow
+ * from where the next string starts, so no string is measured or copied on its own. Fills
+ * m's table fields and *strs and *pos as put_headers does. 1 when it did, 0 when e is not laid
+ * out so, -1 when memory ran out. */
+static int put_span_headers(eslgo_conn_t *c, const esl_event_t *e, size_t start, eslgo_msg_t *m, size_t *strs,
+							size_t *pos)
 {
 	const esl_event_header_t *hp;
 	const char *text;
-	size_t text_len, nhdr = 0, strs, pos;
+	size_t text_len, nhdr;
 	eslgo_hdr_t *h;
 
-	if (esl_wire_event_text(e, &text, &text_len)) {
+	if (esl_wire_event_text(e, &text, &text_len, &nhdr)) {
 		return 0;
-	}
-	for (hp = e->headers; hp; hp = hp->next) {
-		nhdr++;
 	}
 	if (nhdr > UINT32_MAX) {
 		return -1;
 	}
-	strs = start + nhdr * sizeof(eslgo_hdr_t);
-	pos = strs;
-	if (put(c, &pos, text, text_len)) {
+	*strs = *pos = start + nhdr * sizeof(eslgo_hdr_t);
+	if (put(c, pos, text, text_len)) {
 		return -1;
 	}
 	h = (eslgo_hdr_t *) (void *) (c->buf + start);
@@ -211,23 +187,83 @@ static int pack_span(eslgo_conn_t *c, esl_event_t *e, size_t start, eslgo_msg_t 
 		h->nelem = 0;
 	}
 	m->nhdr = (uint32_t) nhdr;
-	m->nelem = 0;
-	m->strs_off = (uint32_t) (strs - start);
-	if (put_body(c, m, e, e->body ? esl_wire_body_length(e) : 0, start, strs, &pos)) {
-		return -1;
-	}
 	return 1;
 }
 #endif
+
+/* The header table, the element table and the strings of any event, one string at a time,
+ * into the buffer from start on. Sets m->nhdr and m->nelem, *strs to where the strings start
+ * and *pos to where they end. 0, or -1 when memory ran out or a count is over 32 bits. */
+static int put_headers(eslgo_conn_t *c, const esl_event_t *e, size_t start, eslgo_msg_t *m, size_t *strs, size_t *pos)
+{
+	const esl_event_header_t *hp;
+	size_t nhdr = 0, nelem = 0, i = 0, j = 0;
+
+	for (hp = e->headers; hp; hp = hp->next) {
+		nhdr++;
+		if (hp->idx > 0 && hp->array) {
+			nelem += (size_t) hp->idx;
+		}
+	}
+	if (nhdr > UINT32_MAX || nelem > UINT32_MAX) {
+		return -1;
+	}
+	*strs = *pos = start + nhdr * sizeof(eslgo_hdr_t) + nelem * sizeof(eslgo_span_t);
+	if (reserve(c, *strs)) {
+		return -1;
+	}
+	for (hp = e->headers; hp; hp = hp->next, i++) {
+		const char *name = hp->name ? hp->name : "";
+		const char *value = hp->value ? hp->value : "";
+		size_t nl = strlen(name), vl = strlen(value);
+		eslgo_hdr_t *h;
+
+		if (nl > SIZE_MAX - vl || put(c, pos, name, nl)) {
+			return -1;
+		}
+		if (put(c, pos, value, vl)) {
+			return -1;
+		}
+		/* after the copies: they may have moved the buffer */
+		h = (eslgo_hdr_t *) (void *) (c->buf + start) + i;
+		h->name_off = (uint32_t) (*pos - nl - vl - *strs);
+		h->name_len = (uint32_t) nl;
+		h->value_off = (uint32_t) (*pos - vl - *strs);
+		h->value_len = (uint32_t) vl;
+		h->elem_first = (uint32_t) j;
+		h->nelem = 0;
+		if (hp->idx > 0 && hp->array) {
+			int k;
+
+			for (k = 0; k < hp->idx; k++, j++) {
+				const char *el = hp->array[k] ? hp->array[k] : "";
+				size_t el_len = strlen(el);
+				eslgo_span_t *sp;
+
+				if (put(c, pos, el, el_len)) {
+					return -1;
+				}
+				sp = (eslgo_span_t *) (void *) (c->buf + start + nhdr * sizeof(eslgo_hdr_t)) + j;
+				sp->off = (uint32_t) (*pos - el_len - *strs);
+				sp->len = (uint32_t) el_len;
+			}
+			h = (eslgo_hdr_t *) (void *) (c->buf + start) + i;
+			h->nelem = hp->idx;
+		}
+	}
+	m->nhdr = (uint32_t) nhdr;
+	m->nelem = (uint32_t) nelem;
+	return 0;
+}
 
 /* Appends e to the packed messages, in the layout of eslgo_msg_t. outer: e is the message as
  * framed on the wire (its body is Content-Length bytes). -1 when it cannot be packed (out of
  * memory, or offsets beyond 32 bits); nothing is appended then. */
 static int pack(eslgo_conn_t *c, esl_event_t *e, int outer, int reply)
 {
-	esl_event_header_t *hp;
 	eslgo_msg_t *m;
-	size_t start, strs, pos, nhdr = 0, nelem = 0, i = 0, j = 0;
+	size_t start, strs = 0, pos = 0;
+	int done = 0;
 
 	if (c->nmsg == c->msgs_cap) {
 		uint32_t ncap = c->msgs_cap ? c->msgs_cap * 2 : 16;
@@ -244,87 +280,31 @@ static int pack(eslgo_conn_t *c, esl_event_t *e, int outer, int reply)
 	}
 	/* the tables hold 32-bit fields */
 	start = (c->buf_len + 3) & ~(size_t) 3;
-#ifdef ESLGO_EXACT_BODY
-	{
-		eslgo_msg_t packed;
-		int done;
-
-		memset(&packed, 0, sizeof(packed));
-		if ((done = pack_span(c, e, start, &packed)) != 0) {
-			if (done < 0) {
-				return -1;
-			}
-			packed.off = (uint32_t) start;
-			packed.event_id = (int32_t) e->event_id;
-			packed.priority = (int32_t) e->priority;
-			packed.is_reply = reply;
-			c->msgs[c->nmsg++] = packed;
-			c->buf_len = start + packed.size;
-			return 0;
-		}
-	}
-#endif
-	for (hp = e->headers; hp; hp = hp->next) {
-		nhdr++;
-		if (hp->idx > 0 && hp->array) {
-			nelem += (size_t) hp->idx;
-		}
-	}
-	if (nhdr > UINT32_MAX || nelem > UINT32_MAX) {
-		return -1;
-	}
-	strs = start + nhdr * sizeof(eslgo_hdr_t) + nelem * sizeof(eslgo_span_t);
-	pos = strs;
-	if (reserve(c, strs)) {
-		return -1;
-	}
-	for (hp = e->headers; hp; hp = hp->next, i++) {
-		const char *name = hp->name ? hp->name : "";
-		const char *value = hp->value ? hp->value : "";
-		size_t nl = strlen(name), vl = strlen(value);
-		eslgo_hdr_t *h;
-
-		if (nl > SIZE_MAX - vl || put(c, &pos, name, nl)) {
-			return -1;
-		}
-		if (put(c, &pos, value, vl)) {
-			return -1;
-		}
-		/* after the copies: they may have moved the buffer */
-		h = (eslgo_hdr_t *) (void *) (c->buf + start) + i;
-		h->name_off = (uint32_t) (pos - nl - vl - strs);
-		h->name_len = (uint32_t) nl;
-		h->value_off = (uint32_t) (pos - vl - strs);
-		h->value_len = (uint32_t) vl;
-		h->elem_first = (uint32_t) j;
-		h->nelem = 0;
-		if (hp->idx > 0 && hp->array) {
-			int k;
-
-			for (k = 0; k < hp->idx; k++, j++) {
-				const char *el = hp->array[k] ? hp->array[k] : "";
-				size_t el_len = strlen(el);
-				eslgo_span_t *sp;
-
-				if (put(c, &pos, el, el_len)) {
-					return -1;
-				}
-				sp = (eslgo_span_t *) (void *) (c->buf + start + nhdr * sizeof(eslgo_hdr_t)) + j;
-				sp->off = (uint32_t) (pos - el_len - strs);
-				sp->len = (uint32_t) el_len;
-			}
-			h = (eslgo_hdr_t *) (void *) (c->buf + start) + i;
-			h->nelem = hp->idx;
-		}
-	}
+	/* written in place; counted only once complete */
 	m = &c->msgs[c->nmsg];
 	memset(m, 0, sizeof(*m));
-	if (put_body(c, m, e, e->body ? body_len(e, outer) : 0, start, strs, &pos)) {
+#ifdef ESLGO_EXACT_BODY
+	done = put_span_headers(c, e, start, m, &strs, &pos);
+#endif
+	if (done < 0 || (!done && put_headers(c, e, start, m, &strs, &pos))) {
+		return -1;
+	}
+	if (e->body) {
+		size_t bl = body_len(e, outer);
+
+		m->has_body = 1;
+		m->body_off = (uint32_t) (pos - strs);
+		m->body_len = (uint32_t) bl;
+		if (bl > UINT32_MAX || put(c, &pos, e->body, bl)) {
+			return -1;
+		}
+	}
+	/* every offset above is below pos - start; past 32 bits they would wrap */
+	if (pos - start > UINT32_MAX || start > UINT32_MAX) {
 		return -1;
 	}
 	m->off = (uint32_t) start;
-	m->nhdr = (uint32_t) nhdr;
-	m->nelem = (uint32_t) nelem;
+	m->size = (uint32_t) (pos - start);
 	m->strs_off = (uint32_t) (strs - start);
 	m->event_id = (int32_t) e->event_id;
 	m->priority = (int32_t) e->priority;

@@ -1784,7 +1784,7 @@ size_t esl_wire_body_length(const esl_event_t *ev)
 	return strlen(ev->body);
 }
 
-int esl_wire_event_text(const esl_event_t *ev, const char **text, size_t *len)
+int esl_wire_event_text(const esl_event_t *ev, const char **text, size_t *len, size_t *count)
 {
 	const esl_event_header_t *hp, *h;
 	const char *start, *end, *prev;
@@ -1819,6 +1819,9 @@ int esl_wire_event_text(const esl_event_t *ev, const char **text, size_t *len)
 	}
 	*text = start;
 	*len = (size_t) (end - start);
+	if (count) {
+		*count = i;
+	}
 	return 0;
 }
 
@@ -1902,6 +1905,7 @@ typedef struct {
 	const char *body;
 	size_t body_len;
 	char *end;              /* past the last decoded string in the scratch text */
+	int loose;              /* a line's strings do not follow the previous string directly */
 	int have_body;
 	int fallback;           /* a name with rules of its own: the event code builds this one */
 	int slow;
@@ -1930,6 +1934,8 @@ static int json_line(json_plan_t *jp, const char *key, size_t klen, unsigned int
 	l->h33 = h33;
 	l->colon = 0;
 	l->element = kind;
+	/* a member that was not a string may have left its key in the text before this one */
+	jp->loose |= key != jp->end || val != key + klen + 1;
 	jp->end = (char *) val + vlen + 1;
 	return 0;
 }
@@ -2053,21 +2059,12 @@ static esl_status_t json_build(esl_wire_t *w, const char *json, size_t len, esl_
 	}
 	if (!jp.slow) {
 		scan_t sc;
-		const char *at = w->text;
 
-		/* the text is exact when the lines' strings follow one another with nothing between
-		 * (no "_body" member, no key left behind by a member that was not a string) */
-		for (i = 0; i < w->nline && !jp.have_body; i++) {
-			const wire_line_t *l = &w->line[i];
-			if (l->name != at || l->value != l->name + l->name_len + 1) {
-				break;
-			}
-			at = l->value + l->value_len + 1;
-		}
 		memset(&sc, 0, sizeof(sc));
 		sc.out_len = (size_t) (jp.end - w->text);
-		ev = fast_build(w, &sc, 0, jp.event_id, jp.have_body, jp.body_len, &body,
-						!jp.have_body && i == w->nline && at == jp.end);
+		/* exact when nothing lies between the lines' strings: no "_body" string, no key left
+		 * behind */
+		ev = fast_build(w, &sc, 0, jp.event_id, jp.have_body, jp.body_len, &body, !jp.have_body && !jp.loose);
 	} else {
 		plan_reset(w, ESL_EVENT_CUSTOM);
 		for (i = 0; i < w->nline; i++) {

@@ -69,10 +69,11 @@ size_t esl_wire_body_length(const esl_event_t *event);
 
 /* For a plain event as this parser built it, the span that holds all its names and values,
  * each NUL-terminated, name then value, in header order, none with a NUL byte inside: a
- * header's lengths follow from where the next string starts. 0 with *text and *len set, or
- * -1 when the event is not laid out so (it was built another way, or headers or the body
- * were added, removed or replaced since). Editing a string in place is not detected. */
-int esl_wire_event_text(const esl_event_t *event, const char **text, size_t *len);
+ * header's lengths follow from where the next string starts. 0 with *text and *len set (and
+ * *count, the number of headers, unless count is NULL), or -1 when the event is not laid out
+ * so (it was built another way, or headers or the body were added, removed or replaced
+ * since). Editing a string in place is not detected. */
+int esl_wire_event_text(const esl_event_t *event, const char **text, size_t *len, size_t *count);
 
 /* Parses a text/event-plain body into a new arena event (spec 13.4: a CLONE, Event-Name
  * sets event_id, lines without ':' skipped, values URL-decoded, header section up to the

@@ -3,7 +3,7 @@
  *
  *   - an independent reference split of recorded server streams (header block up to the
  *     first "\n\n", then Content-Length bytes), reduced to one summary per message;
- *   - field-by-field comparison of two events;
+ *   - field-by-field comparison of two events, and a check of a parsed event's string span;
  *   - a peer thread on the far end of a socketpair that answers "connect" and then writes
  *     a byte string in chunks, so a real handle can be driven with any bytes.
  */
@@ -293,6 +293,29 @@ static inline void eslt_sums_add_event(eslt_sums_t *s, esl_event_t *ev, esl_even
 }
 
 /* ---- event comparison -------------------------------------------------------------------- */
+
+/* 1 when the event offers no string span (esl_wire_event_text), or when every length the
+ * span implies, from where the next string starts, is the string's own and the header count
+ * is right; 0 otherwise. */
+static inline int eslt_span_consistent(const esl_event_t *e)
+{
+	const esl_event_header_t *h;
+	const char *text;
+	size_t len, count, n = 0;
+
+	if (!e || esl_wire_event_text(e, &text, &len, &count)) {
+		return 1;
+	}
+	for (h = e->headers; h; h = h->next, n++) {
+		const char *end = h->next ? h->next->name - 1 : text + len - 1;
+
+		if (h->name < text || end >= text + len || (size_t) (h->value - h->name - 1) != strlen(h->name) ||
+			(size_t) (end - h->value) != strlen(h->value)) {
+			return 0;
+		}
+	}
+	return n == count;
+}
 
 /* 0 when equal; otherwise writes the first difference into why. */
 static inline int eslt_event_diff(esl_event_t *a, esl_event_t *b, char *why, size_t whylen)
