@@ -37,6 +37,16 @@ eslgo_conn_t *eslgo_conn_new(void)
 	return c;
 }
 
+static void drop_plain(eslgo_conn_t *c)
+{
+#ifdef ESLGO_EXACT_BODY
+	esl_wire_t *w = c->plain;
+
+	esl_wire_destroy(&w);
+#endif
+	c->plain = NULL;
+}
+
 void eslgo_conn_free(eslgo_conn_t *c)
 {
 	if (!c) {
@@ -44,6 +54,7 @@ void eslgo_conn_free(eslgo_conn_t *c)
 	}
 	free(c->buf);
 	free(c->msgs);
+	drop_plain(c);
 	free(c);
 }
 
@@ -144,10 +155,8 @@ static int ascii_ieq(const char *a, const char *b)
 
 /* Replies are matched in order to the commands; as in esl_send_recv, a message without
  * Content-Type (here: or with an empty one) counts as a reply. */
-static int is_reply(esl_event_t *outer)
+static int is_reply(const char *ct)
 {
-	const char *ct = esl_event_get_header(outer, "content-type");
-
 	return !ct || !*ct || ascii_ieq(ct, "command/reply") || ascii_ieq(ct, "api/response");
 }
 
@@ -256,6 +265,52 @@ static int put_headers(eslgo_conn_t *c, const esl_event_t *e, size_t start, eslg
 	return 0;
 }
 
+/* The slot of the next packed message, cleared, with *start where its bytes go (4-byte
+ * aligned: the tables hold 32-bit fields); NULL when memory ran out. The message counts only
+ * once finish_msg completes it. */
+static eslgo_msg_t *begin_msg(eslgo_conn_t *c, size_t *start)
+{
+	eslgo_msg_t *m;
+
+	if (c->nmsg == c->msgs_cap) {
+		uint32_t ncap = c->msgs_cap ? c->msgs_cap * 2 : 16;
+		eslgo_msg_t *nm;
+
+		if (c->msgs_cap > UINT32_MAX / 2 || !(nm = realloc(c->msgs, (size_t) ncap * sizeof(*nm)))) {
+			return NULL;
+		}
+		c->msgs = nm;
+		c->msgs_cap = ncap;
+	}
+	if (c->buf_len > SIZE_MAX - 3) {
+		return NULL;
+	}
+	*start = (c->buf_len + 3) & ~(size_t) 3;
+	m = &c->msgs[c->nmsg];
+	memset(m, 0, sizeof(*m));
+	return m;
+}
+
+/* Completes the message begun at start whose strings run from strs to pos. -1 when an offset
+ * would not fit the 32-bit fields; nothing is appended then. */
+static int finish_msg(eslgo_conn_t *c, eslgo_msg_t *m, size_t start, size_t strs, size_t pos, int event_id, int priority,
+					  int reply)
+{
+	/* every offset in the message is below pos - start; past 32 bits they would wrap */
+	if (pos - start > UINT32_MAX || start > UINT32_MAX) {
+		return -1;
+	}
+	m->off = (uint32_t) start;
+	m->size = (uint32_t) (pos - start);
+	m->strs_off = (uint32_t) (strs - start);
+	m->event_id = (int32_t) event_id;
+	m->priority = (int32_t) priority;
+	m->is_reply = reply;
+	c->buf_len = pos;
+	c->nmsg++;
+	return 0;
+}
+
 /* Appends e to the packed messages, in the layout of eslgo_msg_t. outer: e is the message as
  * framed on the wire (its body is Content-Length bytes). -1 when it cannot be packed (out of
  * memory, or offsets beyond 32 bits); nothing is appended then. */
@@ -265,24 +320,9 @@ static int pack(eslgo_conn_t *c, esl_event_t *e, int outer, int reply)
 	size_t start, strs = 0, pos = 0;
 	int done = 0;
 
-	if (c->nmsg == c->msgs_cap) {
-		uint32_t ncap = c->msgs_cap ? c->msgs_cap * 2 : 16;
-		eslgo_msg_t *nm;
-
-		if (c->msgs_cap > UINT32_MAX / 2 || !(nm = realloc(c->msgs, (size_t) ncap * sizeof(*nm)))) {
-			return -1;
-		}
-		c->msgs = nm;
-		c->msgs_cap = ncap;
-	}
-	if (c->buf_len > SIZE_MAX - 3) {
+	if (!(m = begin_msg(c, &start))) {
 		return -1;
 	}
-	/* the tables hold 32-bit fields */
-	start = (c->buf_len + 3) & ~(size_t) 3;
-	/* written in place; counted only once complete */
-	m = &c->msgs[c->nmsg];
-	memset(m, 0, sizeof(*m));
 #ifdef ESLGO_EXACT_BODY
 	done = put_span_headers(c, e, start, m, &strs, &pos);
 #endif
@@ -299,30 +339,82 @@ static int pack(eslgo_conn_t *c, esl_event_t *e, int outer, int reply)
 			return -1;
 		}
 	}
-	/* every offset above is below pos - start; past 32 bits they would wrap */
-	if (pos - start > UINT32_MAX || start > UINT32_MAX) {
+	return finish_msg(c, m, start, strs, pos, (int) e->event_id, (int) e->priority, reply);
+}
+
+#ifdef ESLGO_EXACT_BODY
+/* The inner event of a text/event-plain message packed straight from its body, with no C event
+ * in between: the header section is copied whole (names and values are spans of it) and only
+ * values with escapes are copied decoded after it. 1 when packed, 0 when the event needs the
+ * full parse (esl_wire_plain_spans says which), -1 when memory ran out. */
+static int pack_plain(eslgo_conn_t *c, const esl_event_t *outer)
+{
+	esl_wire_plain_t p;
+	eslgo_msg_t *m;
+	eslgo_hdr_t *h;
+	size_t start, strs, pos, i;
+	int r = esl_wire_plain_spans((esl_wire_t *) c->plain, outer->body, esl_wire_body_length(outer), &p);
+
+	if (r <= 0) {
+		return r;
+	}
+	if (!(m = begin_msg(c, &start)) || p.nline > UINT32_MAX / 2) {
 		return -1;
 	}
-	m->off = (uint32_t) start;
-	m->size = (uint32_t) (pos - start);
-	m->strs_off = (uint32_t) (strs - start);
-	m->event_id = (int32_t) e->event_id;
-	m->priority = (int32_t) e->priority;
-	m->is_reply = reply;
-	c->buf_len = pos;
-	c->nmsg++;
-	return 0;
+	strs = pos = start + p.nline * sizeof(eslgo_hdr_t);
+	if (put(c, &pos, outer->body, p.text_len) || put(c, &pos, p.decoded, p.decoded_len)) {
+		return -1;
+	}
+	/* after the copies: they may have moved the buffer */
+	h = (eslgo_hdr_t *) (void *) (c->buf + start);
+	for (i = 0; i < p.nline; i++) {
+		h[i].name_off = p.line[i].name_off;
+		h[i].name_len = p.line[i].name_len;
+		h[i].value_off = p.line[i].value_off;
+		h[i].value_len = p.line[i].value_len;
+		h[i].elem_first = 0;
+		h[i].nelem = 0;
+	}
+	m->nhdr = (uint32_t) p.nline;
+	if (p.has_body) {
+		m->has_body = 1;
+		m->body_off = (uint32_t) p.body_off;
+		m->body_len = (uint32_t) p.body_len;
+	}
+	return finish_msg(c, m, start, strs, pos, (int) p.event_id, ESL_PRIORITY_NORMAL, 0) ? -1 : 1;
 }
+#endif
 
 /* Packs the message a receive left in last_event (the inner event from last_ievent when
  * there is one), then frees both: Go holds its own copy, nothing received stays in C, and
- * last_event is NULL before the next receive, so a NULL afterwards means nothing arrived. */
+ * last_event is NULL before the next receive, so a NULL afterwards means nothing arrived.
+ * A text/event-plain body the library left undecoded (keep_plain) is packed straight
+ * from the text, or decoded here when it needs the full parse. */
 static void take_message(eslgo_conn_t *c)
 {
-	esl_event_t *ev = c->handle.last_event, *inner = c->handle.last_ievent;
+	esl_event_t *ev = c->handle.last_event;
+	int r = 0;
 
-	if (ev && pack(c, inner ? inner : ev, inner == NULL, is_reply(ev))) {
-		c->dropped++;
+	if (ev) {
+		const char *ct = esl_event_get_header(ev, "content-type");
+		int reply = is_reply(ct);
+
+#ifdef ESLGO_EXACT_BODY
+		/* the library's own test (esl.c deliver), so both agree on which bodies it left */
+		if (c->plain && !c->handle.last_ievent && ev->body && ct && !strcasecmp(ct, "text/event-plain")) {
+			r = pack_plain(c, ev);
+			if (!r && esl_wire_decode_inner((esl_wire_t *) c->plain, ev, &c->handle.last_ievent) != ESL_SUCCESS) {
+				r = -1;
+			}
+		}
+#endif
+		if (!r) {
+			esl_event_t *inner = c->handle.last_ievent;
+			r = pack(c, inner ? inner : ev, inner == NULL, reply) ? -1 : 1;
+		}
+		if (r < 0) {
+			c->dropped++;
+		}
 	}
 	esl_event_safe_destroy(&c->handle.last_event);
 	esl_event_safe_destroy(&c->handle.last_ievent);
@@ -337,12 +429,30 @@ static void clear_last(eslgo_conn_t *c)
 	esl_event_safe_destroy(&c->handle.last_sr_event);
 }
 
+/* With csrc, plain events are packed straight from their text (pack_plain): the library is
+ * asked to leave their bodies undecoded. Without the scratch parser that needs, nothing
+ * changes. */
+static void keep_plain(eslgo_conn_t *c)
+{
+#ifdef ESLGO_EXACT_BODY
+	if (!c->plain) {
+		c->plain = esl_wire_create();
+	}
+	if (c->plain && esl_handle_keep_plain(&c->handle, 1) != ESL_SUCCESS) {
+		drop_plain(c);
+	}
+#else
+	(void) c;
+#endif
+}
+
 int eslgo_connect(eslgo_conn_t *c, const char *host, int port, const char *user, const char *password, uint32_t timeout_ms)
 {
 	esl_status_t st = esl_connect_timeout(&c->handle, host, (esl_port_t) port, user, password, timeout_ms);
 
 	if (st == ESL_SUCCESS) {
 		clear_last(c);
+		keep_plain(c);
 	}
 	return (int) st;
 }
@@ -364,6 +474,9 @@ int eslgo_attach(eslgo_conn_t *c, int fd)
 	reset_batch(c);
 	if (st == ESL_SUCCESS) {
 		clear_last(c);
+	}
+	if (st == ESL_SUCCESS) {
+		keep_plain(c);
 	}
 	if (st == ESL_SUCCESS && c->handle.info_event && pack(c, c->handle.info_event, 1, 1)) {
 		c->dropped++;

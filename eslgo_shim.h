@@ -59,6 +59,9 @@ typedef struct {
 	uint32_t dropped;
 	char *buf;
 	size_t buf_len, buf_cap;
+	/* csrc only: the parser (esl_wire_t) that packs plain events straight from their text;
+	 * NULL when the library decodes them */
+	void *plain;
 } eslgo_conn_t;
 
 eslgo_conn_t *eslgo_conn_new(void);

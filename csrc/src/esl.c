@@ -52,6 +52,8 @@ typedef struct esl_conn {
 	int owns_sock;
 	/* the descriptor is not a socket: it is polled before each read (no MSG_DONTWAIT) */
 	int not_sock;
+	/* text/event-plain bodies are left for the caller to decode (esl_handle_keep_plain) */
+	int keep_plain;
 } esl_conn_t;
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -465,7 +467,8 @@ static esl_status_t deliver(esl_handle_t *h, esl_conn_t *c, esl_event_t *ev, esl
 			return ESL_FAIL;
 		}
 	}
-	if (decode && ct && ev->body && esl_wire_decode_inner(c->wire, ev, &h->last_ievent) != ESL_SUCCESS) {
+	if (decode && ct && ev->body && !(__atomic_load_n(&c->keep_plain, __ATOMIC_RELAXED) && !strcasecmp(ct, "text/event-plain")) &&
+		esl_wire_decode_inner(c->wire, ev, &h->last_ievent) != ESL_SUCCESS) {
 		set_err(h, ENOMEM, "out of memory");
 		h->connected = 0;
 		return ESL_FAIL;
@@ -591,6 +594,17 @@ ESL_DECLARE(esl_status_t) esl_handle_set_limits(esl_handle_t *handle, esl_size_t
 	if (max_body) {
 		__atomic_store_n(&c->max_body, max_body, __ATOMIC_RELAXED);
 	}
+	return ESL_SUCCESS;
+}
+
+esl_status_t esl_handle_keep_plain(esl_handle_t *handle, int on)
+{
+	esl_conn_t *c;
+
+	if (!handle || !(c = conn_setup(handle))) {
+		return ESL_FAIL;
+	}
+	__atomic_store_n(&c->keep_plain, on != 0, __ATOMIC_RELAXED);
 	return ESL_SUCCESS;
 }
 

@@ -67,6 +67,7 @@ typedef struct {
 	unsigned int h33;       /* name_h33 of the name */
 	int colon;              /* the decoded value holds ':' (so it may hold "ARRAY::") */
 	int element;            /* JSON: an element of an array member (pushed) */
+	int decoded;            /* spans mode: the value is a decoded copy in the scratch text */
 } wire_line_t;
 
 /* A header of the event being planned. Strings are (pointer, length) into the parsed text,
@@ -132,6 +133,9 @@ struct esl_wire {
 	/* the stop bit map of the text being scanned, one word per 64 bytes (see scan_lines) */
 	uint64_t *mask;
 	size_t mask_cap;
+	/* the line table of esl_wire_plain_spans */
+	esl_wire_span_t *span;
+	size_t span_cap;
 };
 
 static const char CL_NAME[] = "content-length";
@@ -1014,6 +1018,19 @@ static inline int is_name(const wire_line_t *l, const char *lower, size_t n, uns
 	return l->name_len == n && l->h33 == h33 && !strncasecmp(l->name, lower, n);
 }
 
+/* esl_name_event of a value that is not NUL-terminated. No event name is 64 bytes long,
+ * even with the SWITCH_EVENT_ prefix, so a longer value names none. */
+static void name_event_n(const char *v, size_t n, esl_event_types_t *id)
+{
+	char name[64];
+
+	if (n < sizeof(name)) {
+		memcpy(name, v, n);
+		name[n] = '\0';
+		esl_name_event(name, id);
+	}
+}
+
 /* One bit per byte of 64 bytes, set where the line scan has to look: NUL, LF, ':', '[' and
  * '%'. Everything else is copied in runs. */
 static inline void block_map(const unsigned char *b, uint64_t *out)
@@ -1105,8 +1122,14 @@ static inline void copy_span(char *o, const unsigned char *s, size_t n, size_t f
  * A bit map of the bytes where a name or a value may stop is made first, 64 bytes at a time;
  * each line is then a few bit scans and copies instead of a byte loop, and every line gets
  * its name hash here, so nothing walks the names again. Returns 0, -1 when memory ran out,
- * -2 at a NUL byte in the header section. */
-static int scan_lines(esl_wire_t *w, const char *text, size_t len, int outer, scan_t *sc)
+ * -2 at a NUL byte in the header section.
+ *
+ * spans (a constant: the function is compiled once per mode): the lines are left where they are
+ * in text, for a caller that copies the text out whole (esl_wire_plain_spans). Only values
+ * with an escape to decode are written to w->text, names are hashed only when they may be
+ * Event-Name or Content-Length, and nothing is NUL-terminated. */
+static inline __attribute__((always_inline)) int scan_lines_mode(esl_wire_t *w, const char *text, size_t len, int outer,
+																 const int spans, scan_t *sc)
 {
 	const unsigned char *t = (const unsigned char *) text;
 	size_t nblk = len / 64 + 1, q = 0, b;
@@ -1159,11 +1182,11 @@ static int scan_lines(esl_wire_t *w, const char *text, size_t len, int outer, sc
 
 	o = w->text;
 	for (;;) {
-		size_t ns, nlen;
+		size_t ns, nlen, vstart, value_len;
 		unsigned int h33;
 		char *name, *value;
 		wire_line_t *l;
-		int colon = 0, bracket = 0;
+		int colon = 0, bracket = 0, decoding;
 
 		if (outer) {
 			while (q < len && (t[q] == '\r' || t[q] == '\n')) {
@@ -1204,11 +1227,17 @@ static int scan_lines(esl_wire_t *w, const char *text, size_t len, int outer, sc
 		nlen = ns - q;
 		/* hashed from the text, not from the copy: reading back bytes just stored in pieces
 		 * would stall on store forwarding */
-		h33 = len - q >= 32 ? name_h33_padded((const char *) t + q, nlen) : name_h33((const char *) t + q, nlen);
-		name = o;
-		copy_span(o, t + q, nlen, len - q);
-		o += nlen;
-		*o++ = '\0';
+		if (spans) {
+			/* only the two names looked for below need their hash */
+			h33 = nlen == 10 || nlen == 14 ? name_h33((const char *) t + q, nlen) : 0;
+			name = (char *) text + q;
+		} else {
+			h33 = len - q >= 32 ? name_h33_padded((const char *) t + q, nlen) : name_h33((const char *) t + q, nlen);
+			name = o;
+			copy_span(o, t + q, nlen, len - q);
+			o += nlen;
+			*o++ = '\0';
+		}
 		q = ns + 1;
 		if (outer) {
 			while (q < len && (t[q] == ' ' || t[q] == '\t')) {
@@ -1220,14 +1249,19 @@ static int scan_lines(esl_wire_t *w, const char *text, size_t len, int outer, sc
 			}
 		}
 
-		/* the value, up to the end of the line; most values need a single look */
-		value = o;
+		/* the value, up to the end of the line; most values need a single look. In spans mode
+		 * it stays in text until an escape turns up, and is copied from there on. */
+		value = spans ? (char *) text + q : o;
+		vstart = q;
+		decoding = !spans;
 		for (;;) {
 			size_t x = next_stop(m, q);
 			unsigned char c, hi, lo;
 
-			copy_span(o, t + q, x - q, len - q);
-			o += x - q;
+			if (decoding) {
+				copy_span(o, t + q, x - q, len - q);
+				o += x - q;
+			}
 			q = x;
 			if (q >= len || (c = t[q]) == '\n') {
 				break;
@@ -1236,22 +1270,35 @@ static int scan_lines(esl_wire_t *w, const char *text, size_t len, int outer, sc
 				/* the two hex digits are never LF, so an escape stays inside the line */
 				if (len - q >= 3 && (hi = hexv[t[q + 1]]) && (lo = hexv[t[q + 2]]) && (hi != 1 || lo != 1)) {
 					char d = (char) (((hi - 1) << 4) | (lo - 1));
+					if (!decoding) {
+						decoding = 1;
+						value = o;
+						copy_span(o, t + vstart, q - vstart, len - vstart);
+						o += q - vstart;
+					}
 					colon |= d == ':';
 					*o++ = d;
 					q += 3;
 				} else {
-					*o++ = '%';
+					if (decoding) {
+						*o++ = '%';
+					}
 					q++;
 				}
 			} else if (c) {
 				colon |= c == ':';
-				*o++ = (char) c;
+				if (decoding) {
+					*o++ = (char) c;
+				}
 				q++;
 			} else {
 				return -2;
 			}
 		}
-		*o = '\0';
+		value_len = decoding ? (size_t) (o - value) : q - vstart;
+		if (!spans) {
+			*o = '\0';
+		}
 		if (w->nline == w->line_cap) {
 			void *np = grow_array(w->line, &w->line_cap, w->nline + 1, sizeof(*w->line));
 			if (!np) {
@@ -1263,11 +1310,14 @@ static int scan_lines(esl_wire_t *w, const char *text, size_t len, int outer, sc
 		l->name = name;
 		l->name_len = nlen;
 		l->value = value;
-		l->value_len = (size_t) (o - value);
+		l->value_len = value_len;
 		l->h33 = h33;
 		l->colon = colon;
 		l->element = 0;
-		o++;
+		l->decoded = spans && decoding;
+		if (!spans) {
+			o++;
+		}
 		if (q < len) {
 			q++;
 		}
@@ -1282,7 +1332,11 @@ static int scan_lines(esl_wire_t *w, const char *text, size_t len, int outer, sc
 				if (nevname++) {
 					sc->slow = 1;
 				}
-				esl_name_event(l->value, &sc->event_id);
+				if (spans) {
+					name_event_n(l->value, l->value_len, &sc->event_id);
+				} else {
+					esl_name_event(l->value, &sc->event_id);
+				}
 			}
 		} else if (nlen == 14) {
 			sc->have_cl |= is_name(l, CL_NAME, 14, H33_CONTENT_LENGTH);
@@ -1290,6 +1344,16 @@ static int scan_lines(esl_wire_t *w, const char *text, size_t len, int outer, sc
 	}
 	sc->out_len = (size_t) (o - w->text);
 	return 0;
+}
+
+static int scan_lines(esl_wire_t *w, const char *text, size_t len, int outer, scan_t *sc)
+{
+	return scan_lines_mode(w, text, len, outer, 0, sc);
+}
+
+static int scan_lines_spans(esl_wire_t *w, const char *text, size_t len, scan_t *sc)
+{
+	return scan_lines_mode(w, text, len, 0, 1, sc);
 }
 
 /* Checks the Content-Length lines of an outer block. 0, or -2 with the parser in error. */
@@ -1537,6 +1601,7 @@ void esl_wire_destroy(esl_wire_t **wp)
 	free(w->grp);
 	free(w->text);
 	free(w->mask);
+	free(w->span);
 	free(w);
 	*wp = NULL;
 }
@@ -1648,7 +1713,7 @@ void esl_wire_commit(esl_wire_t *w, size_t n)
 /* Parses the header block at buf[start .. start + blen) into w->pending. */
 static int wire_parse_block(esl_wire_t *w, size_t blen)
 {
-	static const wire_line_t first = { (char *) "Event-Name", (char *) "SOCKET_DATA", 10, 11, 0, 0, 0 };
+	static const wire_line_t first = { (char *) "Event-Name", (char *) "SOCKET_DATA", 10, 11, 0, 0, 0, 0 };
 	int have_cl = 0;
 	size_t cl = 0, i;
 	scan_t sc;
@@ -1894,6 +1959,61 @@ done:
 	return status;
 }
 
+int esl_wire_plain_spans(esl_wire_t *w, const char *text, size_t len, esl_wire_plain_t *out)
+{
+	size_t keep, i;
+	scan_t sc;
+
+	memset(out, 0, sizeof(*out));
+	/* every offset, into the kept text and the decoded values after it (at most len more),
+	 * fits in 32 bits */
+	if (!w || w->api_build || !text || len > UINT32_MAX / 2) {
+		return 0;
+	}
+	switch (scan_lines_spans(w, text, len, &sc)) {
+	case 0:
+		break;
+	case -1:
+		return -1;
+	default:
+		/* a NUL byte in the header section: esl_wire_parse_plain says so */
+		return 0;
+	}
+	/* the same cases as esl_wire_parse_plain's fast_build; the rest take the full parse */
+	if (sc.special || sc.slow) {
+		return 0;
+	}
+	out->has_body = sc.has_sep && sc.have_cl;
+	keep = out->has_body || !sc.has_sep ? len : sc.body_off;
+	if (w->nline > w->span_cap) {
+		void *np = grow_array(w->span, &w->span_cap, w->nline, sizeof(*w->span));
+		if (!np) {
+			return -1;
+		}
+		w->span = np;
+	}
+	for (i = 0; i < w->nline; i++) {
+		const wire_line_t *l = &w->line[i];
+		esl_wire_span_t *sp = &w->span[i];
+
+		sp->name_off = (uint32_t) (l->name - text);
+		sp->name_len = (uint32_t) l->name_len;
+		sp->value_off = (uint32_t) (l->decoded ? keep + (size_t) (l->value - w->text) : (size_t) (l->value - text));
+		sp->value_len = (uint32_t) l->value_len;
+	}
+	out->line = w->span;
+	out->nline = w->nline;
+	out->text_len = keep;
+	out->decoded = w->text;
+	out->decoded_len = sc.out_len;
+	out->event_id = sc.event_id;
+	if (out->has_body) {
+		out->body_off = sc.body_off;
+		out->body_len = len - sc.body_off;
+	}
+	return 1;
+}
+
 /* ------------------------------------------------------------------------------------ */
 /* text/event-json straight into the plan */
 
@@ -1934,6 +2054,7 @@ static int json_line(json_plan_t *jp, const char *key, size_t klen, unsigned int
 	l->h33 = h33;
 	l->colon = 0;
 	l->element = kind;
+	l->decoded = 0;
 	/* a member that was not a string may have left its key in the text before this one */
 	jp->loose |= key != jp->end || val != key + klen + 1;
 	jp->end = (char *) val + vlen + 1;

@@ -26,6 +26,8 @@
 #ifndef ESL_WIRE_H
 #define ESL_WIRE_H
 
+#include <stdint.h>
+
 #include "esl.h"
 
 typedef struct esl_wire esl_wire_t;
@@ -83,6 +85,40 @@ int esl_wire_event_text(const esl_event_t *event, const char **text, size_t *len
  * holds a NUL byte (it cannot be represented without cutting a string); ESL_GENERR when
  * memory ran out. */
 esl_status_t esl_wire_parse_plain(esl_wire_t *wire, const char *text, size_t len, esl_event_t **event);
+
+/* One header of esl_wire_plain_spans: byte offsets and lengths. */
+typedef struct {
+	uint32_t name_off, name_len;
+	uint32_t value_off, value_len;
+} esl_wire_span_t;
+
+/* A text/event-plain body as spans, for a caller that copies the event out instead of keeping
+ * an esl_event_t (the Go binding). The strings are the first text_len bytes of the text
+ * followed by the decoded_len bytes at decoded: a name is always a span of the text; a value
+ * is a span of the text, or (when it had an escape to decode) of the decoded bytes. Names and
+ * values are not NUL-terminated. */
+typedef struct {
+	const esl_wire_span_t *line;   /* nline headers, in order; valid until the next call on the parser */
+	size_t nline;
+	size_t text_len;
+	const char *decoded;
+	size_t decoded_len;
+	esl_event_types_t event_id;
+	int has_body;
+	size_t body_off, body_len;     /* the body is a span of the text, inside text_len */
+} esl_wire_plain_t;
+
+/* Fills *out with the event esl_wire_parse_plain would build from the same text, when that event
+ * is one header per line in line order (nearly every real event). Returns 1 then; 0 when the
+ * event needs esl_wire_parse_plain (a name with '[' or "_body", an empty value, "ARRAY::", a
+ * second Event-Name, a NUL byte in the header section, text over 2 GiB, api_build); -1 when
+ * memory ran out. */
+int esl_wire_plain_spans(esl_wire_t *wire, const char *text, size_t len, esl_wire_plain_t *out);
+
+/* Extension for the Go binding: with on, receives leave the body of a text/event-plain message
+ * undecoded (last_ievent stays NULL for it), for a caller that decodes it with
+ * esl_wire_plain_spans or esl_wire_decode_inner. ESL_FAIL when the handle cannot be set up. */
+esl_status_t esl_handle_keep_plain(esl_handle_t *handle, int on);
 
 /* The inner event of a received message (spec 13.4): text/event-plain through
  * esl_wire_parse_plain, text/event-json into the same one-allocation event (the same result as

@@ -3,7 +3,8 @@
  *
  *   - an independent reference split of recorded server streams (header block up to the
  *     first "\n\n", then Content-Length bytes), reduced to one summary per message;
- *   - field-by-field comparison of two events, and a check of a parsed event's string span;
+ *   - field-by-field comparison of two events, a check of a parsed event's string span, and a
+ *     check of the spans of a plain event (esl_wire_plain_spans) against its full parse;
  *   - a peer thread on the far end of a socketpair that answers "connect" and then writes
  *     a byte string in chunks, so a real handle can be driven with any bytes.
  */
@@ -315,6 +316,68 @@ static inline int eslt_span_consistent(const esl_event_t *e)
 		}
 	}
 	return n == count;
+}
+
+/* esl_wire_plain_spans against esl_wire_parse_plain on the same text: 1 when the spans were
+ * given and describe the event the full parse builds (names, values, order, event type, body),
+ * 0 when they were declined, -1 with why when they differ or memory ran out. */
+static inline int eslt_spans_check(esl_wire_t *w, const char *text, size_t len, char *why, size_t whylen)
+{
+	esl_wire_plain_t p;
+	esl_event_t *ev = NULL;
+	const esl_event_header_t *h;
+	size_t i = 0;
+	int r = esl_wire_plain_spans(w, text, len, &p), bad = 0;
+
+	if (r <= 0) {
+		if (r < 0) {
+			snprintf(why, whylen, "out of memory");
+		}
+		return r;
+	}
+	if (esl_wire_parse_plain(NULL, text, len, &ev) != ESL_SUCCESS || !ev) {
+		snprintf(why, whylen, "spans given for text the full parse refuses");
+		return -1;
+	}
+	if (ev->event_id != p.event_id) {
+		snprintf(why, whylen, "event_id %d, spans say %d", (int) ev->event_id, (int) p.event_id);
+		bad = 1;
+	}
+	for (h = ev->headers; h && !bad; h = h->next, i++) {
+		const esl_wire_span_t *sp = &p.line[i];
+		const char *v;
+		int in_text = sp->value_off < p.text_len;
+
+		if (i >= p.nline) {
+			snprintf(why, whylen, "the event has more than the %zu spans", p.nline);
+			bad = 1;
+			break;
+		}
+		v = in_text ? text + sp->value_off : p.decoded + (sp->value_off - p.text_len);
+		if ((size_t) sp->name_off + sp->name_len > p.text_len ||
+			(in_text ? (size_t) sp->value_off + sp->value_len > p.text_len
+					 : (size_t) (sp->value_off - p.text_len) + sp->value_len > p.decoded_len)) {
+			snprintf(why, whylen, "header %zu: span out of bounds", i);
+			bad = 1;
+		} else if (h->idx || strlen(h->name) != sp->name_len || memcmp(h->name, text + sp->name_off, sp->name_len) ||
+				   strlen(h->value) != sp->value_len || memcmp(h->value, v, sp->value_len)) {
+			snprintf(why, whylen, "header %zu: [%s]=[%.60s], spans say [%.*s]=[%.*s]", i, h->name, h->value,
+					 (int) sp->name_len, text + sp->name_off, (int) (sp->value_len > 60 ? 60 : sp->value_len), v);
+			bad = 1;
+		}
+	}
+	if (!bad && i != p.nline) {
+		snprintf(why, whylen, "%zu headers, %zu spans", i, p.nline);
+		bad = 1;
+	}
+	if (!bad && (!ev->body != !p.has_body ||
+				 (ev->body && (esl_wire_body_length(ev) != p.body_len || p.body_off + p.body_len > p.text_len ||
+							   memcmp(ev->body, text + p.body_off, p.body_len))))) {
+		snprintf(why, whylen, "body differs (event %s one, spans %s)", ev->body ? "has" : "has no", p.has_body ? "have" : "have none");
+		bad = 1;
+	}
+	esl_event_destroy(&ev);
+	return bad ? -1 : 1;
 }
 
 /* 0 when equal; otherwise writes the first difference into why. */

@@ -825,6 +825,128 @@ static void test_json_rules(void)
 	}
 }
 
+/* One text through eslt_spans_check: want 1 when the spans must be given, 0 when the text must
+ * take the full parse. */
+static void spans_case(esl_wire_t *w, const char *text, size_t len, int want)
+{
+	char why[300] = "";
+	int got = eslt_spans_check(w, text, len, why, sizeof(why));
+
+	if (got != want) {
+		fprintf(stderr, "spans of \"%.*s\": %d, want %d %s\n", (int) (len > 80 ? 80 : len), text, got, want, why);
+	}
+	CHECK_INT(got, want);
+}
+
+/* esl_wire_plain_spans, which the Go binding packs plain events from, gives exactly the event the
+ * full parse builds, and declines every text that needs the full rules. */
+static void test_plain_spans(void)
+{
+	static const struct {
+		const char *text;
+		int spans;
+	} cases[] = {
+		{ "Event-Name: HEARTBEAT\nA: b\n", 1 },
+		{ "Event-Name: CHANNEL_ANSWER\nA: %41%3a%20x%\nB: %4\nC: %zz%\nD: %00%41\nE: x%4", 1 },
+		{ "A: %41\n", 1 },
+		{ "A: x%41\n", 1 },
+		{ "A: xyz%41\n", 1 },
+		{ "A: 1:2:3\nT:\tv\nS:    s\nR: r\r\nno colon line\nZ: z", 1 },
+		{ "Event-Name: SWITCH_EVENT_DTMF\n\n", 1 },
+		{ "Event-Name: NOT_AN_EVENT\n", 1 },
+		{ "Event-Name: CUSTOM\nContent-Length: 3\n\nabc", 1 },
+		{ "Event-Name: CUSTOM\nContent-Length: 9\n\nbody\n\nmore", 1 },
+		{ "Content-Length: 0\n\n", 1 },
+		{ "Event-Name: CUSTOM\n\nbody without a length", 1 },
+		{ "content-LENGTH: 2\n\nhi", 1 },
+		{ "A%41: x\n", 1 },
+		{ "", 1 },
+		{ "\n", 1 },
+		{ "no colon at all", 1 },
+		/* the full rules: empty values delete, ARRAY:: makes arrays, '[' and _body names, a
+		 * second Event-Name, a NUL byte in the header section */
+		{ "A: 1\nA:\n", 0 },
+		{ "A:    \n", 0 },
+		{ "X: ARRAY::a|:b\n", 0 },
+		{ "X: ARRAY%3A%3Aa|:b\n", 0 },
+		{ "X: ARRAY:%3Aa\n", 0 },
+		{ "A[1]: x\n", 0 },
+		{ "_body: x\n", 0 },
+		{ "Event-Name: CUSTOM\nevent-name: HEARTBEAT\n", 0 },
+	};
+	static const char with_nul[] = "A: 1\0\nB: 2\n";
+	static const char nul_body[] = "Content-Length: 3\n\na\0b";
+	esl_wire_t *w = esl_wire_create();
+	char **files = eslt_s2c_files();
+	size_t i, f, given = 0, declined = 0;
+
+	CHECK(w != NULL);
+	if (!w) {
+		eslt_free_list(files);
+		return;
+	}
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		spans_case(w, cases[i].text, strlen(cases[i].text), cases[i].spans);
+	}
+	spans_case(w, with_nul, sizeof(with_nul) - 1, 0);
+	spans_case(w, nul_body, sizeof(nul_body) - 1, 1);
+
+	/* escapes and line ends at every place around the 64-byte blocks of the stop map, from
+	 * buffers of the exact size so that AddressSanitizer sees any read past them (values of
+	 * 1 byte on: an empty one takes the full rules) */
+	for (i = 1; i <= 140; i++) {
+		size_t len = 3 + i + 6, k;
+		char *text = malloc(len);
+
+		if (!text) {
+			CHECK(0);
+			break;
+		}
+		memcpy(text, "Va:", 3);
+		for (k = 0; k < i; k++) {
+			text[3 + k] = (char) ('a' + k % 26);
+		}
+		if (i >= 3) {
+			memcpy(text + 3 + i / 2 - 1, "%4A", 3);
+		}
+		memcpy(text + 3 + i, "\nB: %", 5);
+		text[len - 1] = (char) (i & 1 ? '\n' : 'x');
+		spans_case(w, text, len, 1);
+		free(text);
+	}
+
+	/* every plain event of the recordings: all of them are given as spans, and match */
+	for (f = 0; files && files[f]; f++) {
+		size_t len;
+		char *data = eslt_read_file(files[f], &len), why[300];
+		esl_wire_t *rd = esl_wire_create();
+		esl_event_t *ev = NULL;
+
+		if (data && rd && esl_wire_feed(rd, data, len) == 0) {
+			while (esl_wire_next(rd, &ev) == ESL_WIRE_MESSAGE) {
+				const char *ct = esl_event_get_header(ev, "content-type");
+
+				if (ct && !strcasecmp(ct, "text/event-plain") && ev->body) {
+					int r = eslt_spans_check(w, ev->body, esl_wire_body_length(ev), why, sizeof(why));
+					if (r < 0) {
+						fprintf(stderr, "%s: %s\n", files[f], why);
+					}
+					CHECK(r >= 0);
+					given += r == 1;
+					declined += r == 0;
+				}
+				esl_event_destroy(&ev);
+			}
+		}
+		esl_wire_destroy(&rd);
+		free(data);
+	}
+	CHECK(given >= 49);
+	CHECK_INT(declined, 0);
+	eslt_free_list(files);
+	esl_wire_destroy(&w);
+}
+
 int main(void)
 {
 	test_recordings();
@@ -832,6 +954,7 @@ int main(void)
 	test_outer_rules();
 	test_inner_rules();
 	test_event_text_span();
+	test_plain_spans();
 	test_fuzz_regressions();
 	test_json_rules();
 	test_arena_interop();
