@@ -65,9 +65,8 @@ typedef struct {
 	size_t name_len;
 	size_t value_len;
 	unsigned int h33;       /* name_h33 of the name */
-	int colon;              /* the decoded value holds ':' (so it may hold "ARRAY::") */
+	int colon;              /* the decoded value holds "::" (so it may hold "ARRAY::") */
 	int element;            /* JSON: an element of an array member (pushed) */
-	int decoded;            /* spans mode: the value is a decoded copy in the scratch text */
 } wire_line_t;
 
 /* A header of the event being planned. Strings are (pointer, length) into the parsed text,
@@ -1031,6 +1030,18 @@ static void name_event_n(const char *v, size_t n, esl_event_types_t *id)
 	}
 }
 
+/* name (n >= 8 bytes) equals lower, a lowercase name, ignoring ASCII case. The first 8 bytes
+ * are compared as one word with the case bit set, which letters, digits and '-' survive; only
+ * a match there is confirmed byte by byte. */
+static inline int is_lower_name(const char *name, const char *lower, size_t n)
+{
+	uint64_t a, b;
+
+	memcpy(&a, name, 8);
+	memcpy(&b, lower, 8);
+	return (a | 0x2020202020202020ULL) == b && !strncasecmp(name, lower, n);
+}
+
 /* One bit per byte of 64 bytes, set where the line scan has to look: NUL, LF, ':', '[' and
  * '%'. Everything else is copied in runs. */
 static inline void block_map(const unsigned char *b, uint64_t *out)
@@ -1125,9 +1136,10 @@ static inline void copy_span(char *o, const unsigned char *s, size_t n, size_t f
  * -2 at a NUL byte in the header section.
  *
  * spans (a constant: the function is compiled once per mode): the lines are left where they are
- * in text, for a caller that copies the text out whole (esl_wire_plain_spans). Only values
- * with an escape to decode are written to w->text, names are hashed only when they may be
- * Event-Name or Content-Length, and nothing is NUL-terminated. */
+ * in text, for a caller that copies the text out whole (esl_wire_plain_spans), and recorded
+ * as w->span instead of w->line. Only values with an escape to decode are written to w->text
+ * (their offsets count from len, as if w->text followed the text), names are not hashed, and
+ * nothing is NUL-terminated. */
 static inline __attribute__((always_inline)) int scan_lines_mode(esl_wire_t *w, const char *text, size_t len, int outer,
 																 const int spans, scan_t *sc)
 {
@@ -1182,7 +1194,7 @@ static inline __attribute__((always_inline)) int scan_lines_mode(esl_wire_t *w, 
 
 	o = w->text;
 	for (;;) {
-		size_t ns, nlen, vstart, value_len;
+		size_t ns, nlen, nstart, vstart, value_len;
 		unsigned int h33;
 		char *name, *value;
 		wire_line_t *l;
@@ -1225,11 +1237,11 @@ static inline __attribute__((always_inline)) int scan_lines_mode(esl_wire_t *w, 
 		/* names with '[' have rules of their own (esl_event.c) */
 		sc->special |= bracket;
 		nlen = ns - q;
+		nstart = q;
 		/* hashed from the text, not from the copy: reading back bytes just stored in pieces
 		 * would stall on store forwarding */
 		if (spans) {
-			/* only the two names looked for below need their hash */
-			h33 = nlen == 10 || nlen == 14 ? name_h33((const char *) t + q, nlen) : 0;
+			h33 = 0;
 			name = (char *) text + q;
 		} else {
 			h33 = len - q >= 32 ? name_h33_padded((const char *) t + q, nlen) : name_h33((const char *) t + q, nlen);
@@ -1276,7 +1288,8 @@ static inline __attribute__((always_inline)) int scan_lines_mode(esl_wire_t *w, 
 						copy_span(o, t + vstart, q - vstart, len - vstart);
 						o += q - vstart;
 					}
-					colon |= d == ':';
+					/* "::" made of escapes or of both kinds */
+					colon |= d == ':' && o > value && o[-1] == ':';
 					*o++ = d;
 					q += 3;
 				} else {
@@ -1286,7 +1299,9 @@ static inline __attribute__((always_inline)) int scan_lines_mode(esl_wire_t *w, 
 					q++;
 				}
 			} else if (c) {
-				colon |= c == ':';
+				if (c == ':') {
+					colon |= decoding ? o > value && o[-1] == ':' : q > vstart && t[q - 1] == ':';
+				}
 				if (decoding) {
 					*o++ = (char) c;
 				}
@@ -1299,47 +1314,61 @@ static inline __attribute__((always_inline)) int scan_lines_mode(esl_wire_t *w, 
 		if (!spans) {
 			*o = '\0';
 		}
-		if (w->nline == w->line_cap) {
-			void *np = grow_array(w->line, &w->line_cap, w->nline + 1, sizeof(*w->line));
-			if (!np) {
-				return -1;
+		if (spans) {
+			esl_wire_span_t *sp;
+
+			if (w->nline == w->span_cap) {
+				void *np = grow_array(w->span, &w->span_cap, w->nline + 1, sizeof(*w->span));
+				if (!np) {
+					return -1;
+				}
+				w->span = np;
 			}
-			w->line = np;
-		}
-		l = &w->line[w->nline++];
-		l->name = name;
-		l->name_len = nlen;
-		l->value = value;
-		l->value_len = value_len;
-		l->h33 = h33;
-		l->colon = colon;
-		l->element = 0;
-		l->decoded = spans && decoding;
-		if (!spans) {
+			sp = &w->span[w->nline++];
+			sp->name_off = (uint32_t) nstart;
+			sp->name_len = (uint32_t) nlen;
+			sp->value_off = (uint32_t) (decoding ? len + (size_t) (value - w->text) : vstart);
+			sp->value_len = (uint32_t) value_len;
+		} else {
+			if (w->nline == w->line_cap) {
+				void *np = grow_array(w->line, &w->line_cap, w->nline + 1, sizeof(*w->line));
+				if (!np) {
+					return -1;
+				}
+				w->line = np;
+			}
+			l = &w->line[w->nline++];
+			l->name = name;
+			l->name_len = nlen;
+			l->value = value;
+			l->value_len = value_len;
+			l->h33 = h33;
+			l->colon = colon;
+			l->element = 0;
 			o++;
 		}
 		if (q < len) {
 			q++;
 		}
 
-		if (!l->value_len || (colon && has_marker(l->value, l->value_len))) {
+		if (!value_len || (colon && has_marker(value, value_len))) {
 			sc->slow = 1;
 		}
 		if (nlen == 5) {
 			sc->special |= !memcmp(name, "_body", 5);
 		} else if (nlen == 10) {
-			if (!outer && is_name(l, "event-name", 10, H33_EVENT_NAME)) {
+			if (!outer && (spans ? is_lower_name(name, "event-name", 10) : h33 == H33_EVENT_NAME && !strncasecmp(name, "event-name", 10))) {
 				if (nevname++) {
 					sc->slow = 1;
 				}
 				if (spans) {
-					name_event_n(l->value, l->value_len, &sc->event_id);
+					name_event_n(value, value_len, &sc->event_id);
 				} else {
-					esl_name_event(l->value, &sc->event_id);
+					esl_name_event(value, &sc->event_id);
 				}
 			}
 		} else if (nlen == 14) {
-			sc->have_cl |= is_name(l, CL_NAME, 14, H33_CONTENT_LENGTH);
+			sc->have_cl |= spans ? is_lower_name(name, CL_NAME, 14) : h33 == H33_CONTENT_LENGTH && !strncasecmp(name, CL_NAME, 14);
 		}
 	}
 	sc->out_len = (size_t) (o - w->text);
@@ -1713,7 +1742,7 @@ void esl_wire_commit(esl_wire_t *w, size_t n)
 /* Parses the header block at buf[start .. start + blen) into w->pending. */
 static int wire_parse_block(esl_wire_t *w, size_t blen)
 {
-	static const wire_line_t first = { (char *) "Event-Name", (char *) "SOCKET_DATA", 10, 11, 0, 0, 0, 0 };
+	static const wire_line_t first = { (char *) "Event-Name", (char *) "SOCKET_DATA", 10, 11, 0, 0, 0 };
 	int have_cl = 0;
 	size_t cl = 0, i;
 	scan_t sc;
@@ -1961,7 +1990,6 @@ done:
 
 int esl_wire_plain_spans(esl_wire_t *w, const char *text, size_t len, esl_wire_plain_t *out)
 {
-	size_t keep, i;
 	scan_t sc;
 
 	memset(out, 0, sizeof(*out));
@@ -1984,26 +2012,9 @@ int esl_wire_plain_spans(esl_wire_t *w, const char *text, size_t len, esl_wire_p
 		return 0;
 	}
 	out->has_body = sc.has_sep && sc.have_cl;
-	keep = out->has_body || !sc.has_sep ? len : sc.body_off;
-	if (w->nline > w->span_cap) {
-		void *np = grow_array(w->span, &w->span_cap, w->nline, sizeof(*w->span));
-		if (!np) {
-			return -1;
-		}
-		w->span = np;
-	}
-	for (i = 0; i < w->nline; i++) {
-		const wire_line_t *l = &w->line[i];
-		esl_wire_span_t *sp = &w->span[i];
-
-		sp->name_off = (uint32_t) (l->name - text);
-		sp->name_len = (uint32_t) l->name_len;
-		sp->value_off = (uint32_t) (l->decoded ? keep + (size_t) (l->value - w->text) : (size_t) (l->value - text));
-		sp->value_len = (uint32_t) l->value_len;
-	}
 	out->line = w->span;
 	out->nline = w->nline;
-	out->text_len = keep;
+	out->text_len = len;
 	out->decoded = w->text;
 	out->decoded_len = sc.out_len;
 	out->event_id = sc.event_id;
@@ -2054,7 +2065,6 @@ static int json_line(json_plan_t *jp, const char *key, size_t klen, unsigned int
 	l->h33 = h33;
 	l->colon = 0;
 	l->element = kind;
-	l->decoded = 0;
 	/* a member that was not a string may have left its key in the text before this one */
 	jp->loose |= key != jp->end || val != key + klen + 1;
 	jp->end = (char *) val + vlen + 1;
