@@ -20,6 +20,7 @@
 #define _GNU_SOURCE /* vasprintf, asprintf, memmem */
 #endif
 #include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -136,6 +137,7 @@ static const unsigned char EVENT_NAME_LENS[] = {
 };
 
 _Static_assert(sizeof(EVENT_NAME_LENS) == sizeof(EVENT_NAMES) / sizeof(EVENT_NAMES[0]), "one length per event type");
+_Static_assert(ESL_EVENT_ALL < 256, "event types fit the length index");
 
 /* Largest N accepted in an indexed header name "name[N]". */
 #define INDEX_MAX 4000
@@ -1132,32 +1134,70 @@ ESL_DECLARE(const char *) esl_event_name(esl_event_types_t event)
 	return EVENT_NAMES[event];
 }
 
+/* The event types by name length, in type order, so esl_name_event compares only names of the
+ * right length (every received event names its type). Built once. */
+#define NAME_LEN_MAX 24
+#define NAMES_PER_LEN_MAX 16
+static unsigned char g_by_len[NAME_LEN_MAX + 1][NAMES_PER_LEN_MAX];
+static unsigned char g_by_len_n[NAME_LEN_MAX + 1];
+static pthread_once_t g_by_len_once = PTHREAD_ONCE_INIT;
+
+static void by_len_init(void)
+{
+	int x;
+
+	for (x = 0; x <= ESL_EVENT_ALL; x++) {
+		unsigned l = EVENT_NAME_LENS[x];
+
+		if (l <= NAME_LEN_MAX && g_by_len_n[l] < NAMES_PER_LEN_MAX) {
+			g_by_len[l][g_by_len_n[l]++] = (unsigned char) x;
+		}
+	}
+}
+
+/* The first type whose name is s (len bytes, any case); -1 for none. */
+static int type_of_name(const char *s, size_t len)
+{
+	unsigned char c0 = ascii_lower((unsigned char) s[0]);
+	unsigned i;
+
+	if (len > NAME_LEN_MAX) {
+		return -1;
+	}
+	for (i = 0; i < g_by_len_n[len]; i++) {
+		int x = g_by_len[len][i];
+
+		if (ascii_lower((unsigned char) EVENT_NAMES[x][0]) == c0 && !strcasecmp(s, EVENT_NAMES[x])) {
+			return x;
+		}
+	}
+	return -1;
+}
+
 ESL_DECLARE(esl_status_t) esl_name_event(const char *name, esl_event_types_t *type)
 {
-	unsigned char c0, c13;
 	size_t len;
-	int x;
+	int x, y;
 
 	if (!name) {
 		return ESL_FAIL;
 	}
+	pthread_once(&g_by_len_once, by_len_init);
 	len = strlen(name);
-	c0 = ascii_lower((unsigned char) name[0]);
-	c13 = len > 13 ? ascii_lower((unsigned char) name[13]) : 0;
-	for (x = 0; x <= ESL_EVENT_ALL; x++) {
-		unsigned char n0 = ascii_lower((unsigned char) EVENT_NAMES[x][0]);
-
-		/* names longer than 13 characters also match after their first 13 (SWITCH_EVENT_XXX);
-		 * the first characters are compared before the whole strings */
-		if ((c0 == n0 && len == EVENT_NAME_LENS[x] && !strcasecmp(name, EVENT_NAMES[x])) ||
-			(len > 13 && c13 == n0 && len - 13 == EVENT_NAME_LENS[x] && !strcasecmp(name + 13, EVENT_NAMES[x]))) {
-			if (type) {
-				*type = (esl_event_types_t) x;
-			}
-			return ESL_SUCCESS;
-		}
+	x = type_of_name(name, len);
+	/* names longer than 13 characters also match after their first 13 (SWITCH_EVENT_XXX);
+	 * the lower type wins, as when every type is tried in order */
+	y = len > 13 ? type_of_name(name + 13, len - 13) : -1;
+	if (y >= 0 && (x < 0 || y < x)) {
+		x = y;
 	}
-	return ESL_FAIL;
+	if (x < 0) {
+		return ESL_FAIL;
+	}
+	if (type) {
+		*type = (esl_event_types_t) x;
+	}
+	return ESL_SUCCESS;
 }
 
 ESL_DECLARE(const char *) esl_priority_name(esl_priority_t priority)
