@@ -2,7 +2,8 @@
 
 /*
  * eslgo_shim.c: the C side of the Go binding (see eslgo_shim.h).
- * Public libesl API only, so it builds against csrc/ and against an original libesl.
+ * The public libesl API, so it builds against csrc/ and against an original libesl; with
+ * csrc it also uses the parser's internal header (esl_wire.h) where that saves work.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,12 +15,13 @@
 #include "eslgo_shim.h"
 #include "_cgo_export.h"
 
-/* csrc knows the exact body length of every event it received, NUL bytes included (its
- * esl_wire_body_length); the original libesl has no such thing. */
+/* csrc's parser: the exact body length of every event it received, NUL bytes included
+ * (esl_wire_body_length), an event's strings as one span (esl_wire_event_text), and plain
+ * events as spans of their text (esl_wire_plain_spans). The original libesl has none of it. */
 #if defined(ESL_HAVE_EXTENSIONS) && defined(__has_include)
 #if __has_include("esl_wire.h")
 #include "esl_wire.h"
-#define ESLGO_EXACT_BODY 1
+#define ESLGO_HAVE_WIRE 1
 #endif
 #endif
 
@@ -39,7 +41,7 @@ eslgo_conn_t *eslgo_conn_new(void)
 
 static void drop_plain(eslgo_conn_t *c)
 {
-#ifdef ESLGO_EXACT_BODY
+#ifdef ESLGO_HAVE_WIRE
 	esl_wire_t *w = c->plain;
 
 	esl_wire_destroy(&w);
@@ -113,7 +115,7 @@ static int put(eslgo_conn_t *c, size_t *pos, const char *s, size_t len)
  */
 static size_t body_len(esl_event_t *e, int outer)
 {
-#ifdef ESLGO_EXACT_BODY
+#ifdef ESLGO_HAVE_WIRE
 	/* inner events too: a NUL in the body of an inner plain event must not cut it */
 	(void) outer;
 	return esl_wire_body_length(e);
@@ -160,7 +162,7 @@ static int is_reply(const char *ct)
 	return !ct || !*ct || ascii_ieq(ct, "command/reply") || ascii_ieq(ct, "api/response");
 }
 
-#ifdef ESLGO_EXACT_BODY
+#ifdef ESLGO_HAVE_WIRE
 /* The header table and strings of an event as csrc's parser left it: its names and values
  * are one span already (esl_wire_event_text), copied whole, and each header's lengths follow
  * from where the next string starts, so no string is measured or copied on its own. Fills
@@ -323,7 +325,7 @@ static int pack(eslgo_conn_t *c, esl_event_t *e, int outer, int reply)
 	if (!(m = begin_msg(c, &start))) {
 		return -1;
 	}
-#ifdef ESLGO_EXACT_BODY
+#ifdef ESLGO_HAVE_WIRE
 	done = put_span_headers(c, e, start, m, &strs, &pos);
 #endif
 	if (done < 0 || (!done && put_headers(c, e, start, m, &strs, &pos))) {
@@ -342,7 +344,7 @@ static int pack(eslgo_conn_t *c, esl_event_t *e, int outer, int reply)
 	return finish_msg(c, m, start, strs, pos, (int) e->event_id, (int) e->priority, reply);
 }
 
-#ifdef ESLGO_EXACT_BODY
+#ifdef ESLGO_HAVE_WIRE
 /* The inner event of a text/event-plain message packed straight from its body, with no C event
  * in between: the header section is copied whole (names and values are spans of it) and only
  * values with escapes are copied decoded after it. 1 when packed, 0 when the event needs the
@@ -399,7 +401,7 @@ static void take_message(eslgo_conn_t *c)
 		const char *ct = esl_event_get_header(ev, "content-type");
 		int reply = is_reply(ct);
 
-#ifdef ESLGO_EXACT_BODY
+#ifdef ESLGO_HAVE_WIRE
 		/* the library's own test (esl.c deliver), so both agree on which bodies it left */
 		if (c->plain && !c->handle.last_ievent && ev->body && ct && !strcasecmp(ct, "text/event-plain")) {
 			r = pack_plain(c, ev);
@@ -434,7 +436,7 @@ static void clear_last(eslgo_conn_t *c)
  * changes. */
 static void keep_plain(eslgo_conn_t *c)
 {
-#ifdef ESLGO_EXACT_BODY
+#ifdef ESLGO_HAVE_WIRE
 	if (!c->plain) {
 		c->plain = esl_wire_create();
 	}

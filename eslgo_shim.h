@@ -1,12 +1,13 @@
 /*
  * eslgo_shim.h: the C side of the Go binding.
  *
- * Uses only the public libesl API, so the same shim links against this repository's
- * csrc/ or against an original libesl (build tag libesl).
+ * Uses the public libesl API, so the same shim links against this repository's csrc/ or
+ * against an original libesl (build tag libesl).
  *
  * Received messages are packed into a buffer owned by the connection, in the layout Go keeps
  * them in, so Go copies each message with one memmove after a single cgo call for a whole
- * batch: no per-header crossings, and no C event outlives the call that received it.
+ * batch: no per-header crossings, and no C event outlives the call that received it. With
+ * csrc, a plain event is packed straight from its text, with no C event built at all.
  */
 #ifndef ESLGO_SHIM_H
 #define ESLGO_SHIM_H

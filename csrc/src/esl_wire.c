@@ -22,6 +22,9 @@
  * Either way there is room for the body at the end of the block, and the body then fills it,
  * straight from the socket when nothing else is buffered. text/event-json inner events go
  * the same way: the JSON reader of esl_event_json.c hands its members over as lines.
+ * A caller that copies events out instead of keeping them (the Go binding) can have a plain
+ * inner event as spans of its text (esl_wire_plain_spans): the same scanner, compiled in a
+ * mode that records offsets instead of copying, and no event at all.
  *
  * Linear time: the terminator scan resumes where it stopped (memchr); lines and escapes are
  * found through a bit map of the bytes that matter; name lookups, needed only on the plan
