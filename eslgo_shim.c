@@ -349,13 +349,13 @@ static int pack(eslgo_conn_t *c, esl_event_t *e, int outer, int reply)
  * in between: the header section is copied whole (names and values are spans of it) and only
  * values with escapes are copied decoded after it. 1 when packed, 0 when the event needs the
  * full parse (esl_wire_plain_spans says which), -1 when memory ran out. */
-static int pack_plain(eslgo_conn_t *c, const esl_event_t *outer)
+static int pack_plain(eslgo_conn_t *c, const char *text, size_t len)
 {
 	esl_wire_plain_t p;
 	eslgo_msg_t *m;
 	eslgo_hdr_t *h;
 	size_t start, strs, pos, i;
-	int r = esl_wire_plain_spans((esl_wire_t *) c->plain, outer->body, esl_wire_body_length(outer), &p);
+	int r = esl_wire_plain_spans((esl_wire_t *) c->plain, text, len, &p);
 
 	if (r <= 0) {
 		return r;
@@ -364,7 +364,7 @@ static int pack_plain(eslgo_conn_t *c, const esl_event_t *outer)
 		return -1;
 	}
 	strs = pos = start + p.nline * sizeof(eslgo_hdr_t);
-	if (put(c, &pos, outer->body, p.text_len) || put(c, &pos, p.decoded, p.decoded_len)) {
+	if (put(c, &pos, text, p.text_len) || put(c, &pos, p.decoded, p.decoded_len)) {
 		return -1;
 	}
 	/* after the copies: they may have moved the buffer */
@@ -404,7 +404,7 @@ static void take_message(eslgo_conn_t *c)
 #ifdef ESLGO_HAVE_WIRE
 		/* the library's own test (esl.c deliver), so both agree on which bodies it left */
 		if (c->plain && !c->handle.last_ievent && ev->body && ct && !strcasecmp(ct, "text/event-plain")) {
-			r = pack_plain(c, ev);
+			r = pack_plain(c, ev->body, esl_wire_body_length(ev));
 			if (!r && esl_wire_decode_inner((esl_wire_t *) c->plain, ev, &c->handle.last_ievent) != ESL_SUCCESS) {
 				r = -1;
 			}
@@ -661,6 +661,39 @@ esl_event_t *eslgo_event_json(const char *text)
 
 	esl_event_create_json(&e, text);
 	return e;
+}
+
+int eslgo_pack_plain_test(eslgo_conn_t *c, const char *text, size_t len, int spans)
+{
+#ifdef ESLGO_HAVE_WIRE
+	esl_event_t *e = NULL;
+	int r;
+
+	reset_batch(c);
+	if (spans) {
+		if (!c->plain && !(c->plain = esl_wire_create())) {
+			return -1;
+		}
+		return pack_plain(c, text, len);
+	}
+	switch (esl_wire_parse_plain(NULL, text, len, &e)) {
+	case ESL_SUCCESS:
+		break;
+	case ESL_FAIL:
+		return 0;
+	default:
+		return -1;
+	}
+	r = pack(c, e, 0, 0) ? -1 : 1;
+	esl_event_destroy(&e);
+	return r;
+#else
+	(void) c;
+	(void) text;
+	(void) len;
+	(void) spans;
+	return -2;
+#endif
 }
 
 int eslgo_pack_one(eslgo_conn_t *c, esl_event_t *e)

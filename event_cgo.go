@@ -78,6 +78,30 @@ func (e *cEvent) toGo() *Event {
 	return ev
 }
 
+// packPlain packs a text/event-plain body as the receive path does (spans: straight from
+// the text; otherwise through the C event) and unpacks it. The result is the shim's: 1 with
+// the event, 0 when declined or no event, -1 out of memory, -2 when not linked to csrc.
+func packPlain(text []byte, spans bool) (*Event, int) {
+	c := C.eslgo_conn_new()
+	defer C.eslgo_conn_free(c)
+	sp := C.int(0)
+	if spans {
+		sp = 1
+	}
+	var p *C.char
+	if len(text) > 0 {
+		p = (*C.char)(C.CBytes(text))
+		defer C.free(unsafe.Pointer(p))
+	}
+	r := int(C.eslgo_pack_plain_test(c, p, C.size_t(len(text)), sp))
+	if r != 1 {
+		return nil, r
+	}
+	h := &handle{c: c}
+	_, ev := h.unpack()
+	return ev, r
+}
+
 func (e *cEvent) free() { C.eslgo_event_free(e.p); e.p = nil }
 
 // cEventName is esl_event_name.

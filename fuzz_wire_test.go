@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"syscall"
 	"testing"
@@ -83,6 +84,87 @@ func FuzzWireThroughBinding(f *testing.F) {
 		}
 		if c.Connected() {
 			t.Fatal("still connected")
+		}
+	})
+}
+
+// plainPathsDiff packs text both ways a plain event can take through the binding: straight
+// from the text (the receive path) and through the full C event. When the first way takes
+// it, both events must be the same. It returns whether the first way took it, and the first
+// difference ("" when none).
+func plainPathsDiff(tb testing.TB, text []byte) (taken bool, diff string) {
+	fast, r := packPlain(text, true)
+	switch r {
+	case -2:
+		tb.Skip("plain events are packed from their text only with csrc (not under the libesl tag)")
+	case -1:
+		tb.Fatal("out of memory")
+	case 0:
+		return false, ""
+	}
+	full, r := packPlain(text, false)
+	if r != 1 {
+		return true, fmt.Sprintf("the full parse gave no event (%d)", r)
+	}
+	switch {
+	case fast.GetType() != full.GetType():
+		return true, fmt.Sprintf("type %s, full parse %s", fast.GetType(), full.GetType())
+	case fast.priority != full.priority:
+		return true, fmt.Sprintf("priority %v, full parse %v", fast.priority, full.priority)
+	case fast.HasBody() != full.HasBody() || fast.GetBody() != full.GetBody():
+		return true, fmt.Sprintf("body %v %q, full parse %v %q", fast.HasBody(), fast.GetBody(), full.HasBody(), full.GetBody())
+	case fast.count() != full.count():
+		return true, fmt.Sprintf("%d headers, full parse %d", fast.count(), full.count())
+	}
+	for i := 0; i < fast.count(); i++ {
+		if fast.nameAt(i) != full.nameAt(i) || fast.valueAt(i) != full.valueAt(i) || fast.nelemAt(i) != full.nelemAt(i) {
+			return true, fmt.Sprintf("header %d: %q: %q, full parse %q: %q", i, fast.nameAt(i), fast.valueAt(i), full.nameAt(i), full.valueAt(i))
+		}
+	}
+	return true, ""
+}
+
+// TestPlainEventsFromText: every recorded plain event is packed straight from its text, and
+// equals what the full C event gives.
+func TestPlainEventsFromText(t *testing.T) {
+	_, bodies := fzMessages(t, "text/event-plain")
+	if len(bodies) < 49 {
+		t.Fatalf("%d recorded plain events, want at least 49", len(bodies))
+	}
+	for i, b := range bodies {
+		taken, diff := plainPathsDiff(t, b)
+		if !taken {
+			t.Errorf("event %d: not packed from its text", i)
+		}
+		if diff != "" {
+			t.Errorf("event %d: %s", i, diff)
+		}
+	}
+}
+
+// FuzzPlainSpans: for any text that the receive path packs straight from the text, the event
+// equals the one the full C event gives. Seeds are the recorded plain events and the shapes
+// that need the full rules.
+func FuzzPlainSpans(f *testing.F) {
+	_, bodies := fzMessages(f, "text/event-plain")
+	for i, b := range bodies {
+		if i%3 == 0 {
+			f.Add(b)
+		}
+	}
+	for _, s := range []string{
+		"Event-Name: CHANNEL_ANSWER\nA: %41%3a%20x%\nB: %4\nC: %zz%\nD: %00%41\nE: x%4",
+		"A: 1:2:3\nT:\tv\nS:    s\nR: r\r\nno colon line\nZ: z",
+		"Event-Name: CUSTOM\nContent-Length: 9\n\nbody\n\nmore",
+		"Event-Name: CUSTOM\n\nbody without a length",
+		"A: 1\nA:\n", "X: ARRAY::a|:b\n", "X: ARRAY%3A%3Aa\n", "A[1]: x\n", "_body: x\n",
+		"Event-Name: CUSTOM\nevent-name: HEARTBEAT\n", "A: 1\x00\nB: 2\n", "Content-Length: 3\n\na\x00b",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, text []byte) {
+		if _, diff := plainPathsDiff(t, text); diff != "" {
+			t.Fatal(diff)
 		}
 	})
 }
