@@ -345,17 +345,19 @@ static int pack(eslgo_conn_t *c, esl_event_t *e, int outer, int reply)
 }
 
 #ifdef ESLGO_HAVE_WIRE
-/* The inner event of a text/event-plain message packed straight from its body, with no C event
- * in between: the header section is copied whole (names and values are spans of it) and only
- * values with escapes are copied decoded after it. 1 when packed, 0 when the event needs the
- * full parse (esl_wire_plain_spans says which), -1 when memory ran out. */
-static int pack_plain(eslgo_conn_t *c, const char *text, size_t len)
+/* The inner event of a text/event-plain or text/event-json message packed straight from its
+ * body, with no C event in between: for plain, the header section is copied whole (names and
+ * values are spans of it) and only values with escapes are copied decoded after it; for JSON,
+ * the decoded strings the reader wrote. 1 when packed, 0 when the event needs the full parse
+ * (esl_wire_plain_spans / esl_wire_json_spans say which), -1 when memory ran out. */
+static int pack_inner(eslgo_conn_t *c, const char *text, size_t len, int json)
 {
 	esl_wire_plain_t p;
 	eslgo_msg_t *m;
 	eslgo_hdr_t *h;
 	size_t start, strs, pos, i;
-	int r = esl_wire_plain_spans((esl_wire_t *) c->plain, text, len, &p);
+	int r = json ? esl_wire_json_spans((esl_wire_t *) c->plain, text, len, &p)
+				 : esl_wire_plain_spans((esl_wire_t *) c->plain, text, len, &p);
 
 	if (r <= 0) {
 		return r;
@@ -379,6 +381,7 @@ static int pack_plain(eslgo_conn_t *c, const char *text, size_t len)
 	}
 	m->nhdr = (uint32_t) p.nline;
 	if (p.has_body) {
+		/* body_off counts in the strings, like every offset of p */
 		m->has_body = 1;
 		m->body_off = (uint32_t) p.body_off;
 		m->body_len = (uint32_t) p.body_len;
@@ -390,8 +393,8 @@ static int pack_plain(eslgo_conn_t *c, const char *text, size_t len)
 /* Packs the message a receive left in last_event (the inner event from last_ievent when
  * there is one), then frees both: Go holds its own copy, nothing received stays in C, and
  * last_event is NULL before the next receive, so a NULL afterwards means nothing arrived.
- * A text/event-plain body the library left undecoded (keep_plain) is packed straight
- * from the text, or decoded here when it needs the full parse. */
+ * An event body the library left undecoded (keep_inner) is packed straight from its text,
+ * or decoded here when it needs the full parse. */
 static void take_message(eslgo_conn_t *c)
 {
 	esl_event_t *ev = c->handle.last_event;
@@ -403,8 +406,10 @@ static void take_message(eslgo_conn_t *c)
 
 #ifdef ESLGO_HAVE_WIRE
 		/* the library's own test (esl.c deliver), so both agree on which bodies it left */
-		if (c->plain && !c->handle.last_ievent && ev->body && ct && !strcasecmp(ct, "text/event-plain")) {
-			r = pack_plain(c, ev->body, esl_wire_body_length(ev));
+		int json = ct && !strcasecmp(ct, "text/event-json");
+
+		if (c->plain && !c->handle.last_ievent && ev->body && ct && (json || !strcasecmp(ct, "text/event-plain"))) {
+			r = pack_inner(c, ev->body, esl_wire_body_length(ev), json);
 			if (!r && esl_wire_decode_inner((esl_wire_t *) c->plain, ev, &c->handle.last_ievent) != ESL_SUCCESS) {
 				r = -1;
 			}
@@ -431,16 +436,16 @@ static void clear_last(eslgo_conn_t *c)
 	esl_event_safe_destroy(&c->handle.last_sr_event);
 }
 
-/* With csrc, plain events are packed straight from their text (pack_plain): the library is
- * asked to leave their bodies undecoded. Without the scratch parser that needs, nothing
- * changes. */
-static void keep_plain(eslgo_conn_t *c)
+/* With csrc, plain and JSON events are packed straight from their text (pack_inner): the
+ * library is asked to leave their bodies undecoded. Without the scratch parser that needs,
+ * nothing changes. */
+static void keep_inner(eslgo_conn_t *c)
 {
 #ifdef ESLGO_HAVE_WIRE
 	if (!c->plain) {
 		c->plain = esl_wire_create();
 	}
-	if (c->plain && esl_handle_keep_plain(&c->handle, 1) != ESL_SUCCESS) {
+	if (c->plain && esl_handle_keep_inner(&c->handle, 1) != ESL_SUCCESS) {
 		drop_plain(c);
 	}
 #else
@@ -454,7 +459,7 @@ int eslgo_connect(eslgo_conn_t *c, const char *host, int port, const char *user,
 
 	if (st == ESL_SUCCESS) {
 		clear_last(c);
-		keep_plain(c);
+		keep_inner(c);
 	}
 	return (int) st;
 }
@@ -478,7 +483,7 @@ int eslgo_attach(eslgo_conn_t *c, int fd)
 		clear_last(c);
 	}
 	if (st == ESL_SUCCESS) {
-		keep_plain(c);
+		keep_inner(c);
 	}
 	if (st == ESL_SUCCESS && c->handle.info_event && pack(c, c->handle.info_event, 1, 1)) {
 		c->dropped++;
@@ -663,26 +668,27 @@ esl_event_t *eslgo_event_json(const char *text)
 	return e;
 }
 
-int eslgo_pack_plain_test(eslgo_conn_t *c, const char *text, size_t len, int spans)
+int eslgo_pack_inner_test(eslgo_conn_t *c, const char *text, size_t len, int json, int spans)
 {
 #ifdef ESLGO_HAVE_WIRE
 	esl_event_t *e = NULL;
+	esl_status_t st;
 	int r;
 
 	reset_batch(c);
-	if (spans) {
-		if (!c->plain && !(c->plain = esl_wire_create())) {
-			return -1;
-		}
-		return pack_plain(c, text, len);
-	}
-	switch (esl_wire_parse_plain(NULL, text, len, &e)) {
-	case ESL_SUCCESS:
-		break;
-	case ESL_FAIL:
-		return 0;
-	default:
+	if (!c->plain && !(c->plain = esl_wire_create())) {
 		return -1;
+	}
+	if (spans) {
+		return pack_inner(c, text, len, json);
+	}
+	/* the receive path's full decode: with the parser, as esl_wire_decode_inner does */
+	st = json ? esl_wire_parse_json((esl_wire_t *) c->plain, text, len, &e) : esl_wire_parse_plain(NULL, text, len, &e);
+	if (st == ESL_GENERR || (json && st != ESL_SUCCESS)) {
+		return -1;
+	}
+	if (!e) {
+		return 0;
 	}
 	r = pack(c, e, 0, 0) ? -1 : 1;
 	esl_event_destroy(&e);
@@ -691,6 +697,7 @@ int eslgo_pack_plain_test(eslgo_conn_t *c, const char *text, size_t len, int spa
 	(void) c;
 	(void) text;
 	(void) len;
+	(void) json;
 	(void) spans;
 	return -2;
 #endif

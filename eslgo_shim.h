@@ -104,10 +104,10 @@ esl_event_t *eslgo_event_json(const char *text);
 void eslgo_log_test(int level, const char *text);
 /* Packs e into c's tables (test helper for the unpacking code). */
 int eslgo_pack_one(eslgo_conn_t *c, esl_event_t *e);
-/* Packs a text/event-plain body into c's tables (test helper): straight from the text as the
- * receive path does (spans 1), or through esl_wire_parse_plain and the C event (spans 0).
- * 1 when packed, 0 when the spans were declined or the text has no event, -1 when memory ran
- * out, -2 without csrc. */
-int eslgo_pack_plain_test(eslgo_conn_t *c, const char *text, size_t len, int spans);
+/* Packs a text/event-plain body (json 0) or a text/event-json body (json 1, NUL-terminated at
+ * len) into c's tables (test helper): straight from the text as the receive path does (spans
+ * 1), or through the full decode and the C event (spans 0). 1 when packed, 0 when the spans
+ * were declined or the text has no event, -1 when memory ran out, -2 without csrc. */
+int eslgo_pack_inner_test(eslgo_conn_t *c, const char *text, size_t len, int json, int spans);
 
 #endif

@@ -78,22 +78,23 @@ func (e *cEvent) toGo() *Event {
 	return ev
 }
 
-// packPlain packs a text/event-plain body as the receive path does (spans: straight from
-// the text; otherwise through the C event) and unpacks it. The result is the shim's: 1 with
-// the event, 0 when declined or no event, -1 out of memory, -2 when not linked to csrc.
-func packPlain(text []byte, spans bool) (*Event, int) {
+// packInner packs a text/event-plain or text/event-json body as the receive path does
+// (spans: straight from the text; otherwise through the C event) and unpacks it. The result
+// is the shim's: 1 with the event, 0 when declined or no event, -1 out of memory, -2 when
+// not linked to csrc.
+func packInner(text []byte, json, spans bool) (*Event, int) {
 	c := C.eslgo_conn_new()
 	defer C.eslgo_conn_free(c)
-	sp := C.int(0)
-	if spans {
-		sp = 1
+	flag := func(b bool) C.int {
+		if b {
+			return 1
+		}
+		return 0
 	}
-	var p *C.char
-	if len(text) > 0 {
-		p = (*C.char)(C.CBytes(text))
-		defer C.free(unsafe.Pointer(p))
-	}
-	r := int(C.eslgo_pack_plain_test(c, p, C.size_t(len(text)), sp))
+	// NUL-terminated, as a received body is
+	p := (*C.char)(C.CBytes(append(text[:len(text):len(text)], 0)))
+	defer C.free(unsafe.Pointer(p))
+	r := int(C.eslgo_pack_inner_test(c, p, C.size_t(len(text)), flag(json), flag(spans)))
 	if r != 1 {
 		return nil, r
 	}

@@ -88,21 +88,21 @@ func FuzzWireThroughBinding(f *testing.F) {
 	})
 }
 
-// plainPathsDiff packs text both ways a plain event can take through the binding: straight
-// from the text (the receive path) and through the full C event. When the first way takes
-// it, both events must be the same. It returns whether the first way took it, and the first
-// difference ("" when none).
-func plainPathsDiff(tb testing.TB, text []byte) (taken bool, diff string) {
-	fast, r := packPlain(text, true)
+// innerPathsDiff packs text (a plain or a JSON event body) both ways an event can take
+// through the binding: straight from the text (the receive path) and through the full C
+// event. When the first way takes it, both events must be the same. It returns whether the
+// first way took it, and the first difference ("" when none).
+func innerPathsDiff(tb testing.TB, text []byte, json bool) (taken bool, diff string) {
+	fast, r := packInner(text, json, true)
 	switch r {
 	case -2:
-		tb.Skip("plain events are packed from their text only with csrc (not under the libesl tag)")
+		tb.Skip("events are packed from their text only with csrc (not under the libesl tag)")
 	case -1:
 		tb.Fatal("out of memory")
 	case 0:
 		return false, ""
 	}
-	full, r := packPlain(text, false)
+	full, r := packInner(text, json, false)
 	if r != 1 {
 		return true, fmt.Sprintf("the full parse gave no event (%d)", r)
 	}
@@ -124,20 +124,22 @@ func plainPathsDiff(tb testing.TB, text []byte) (taken bool, diff string) {
 	return true, ""
 }
 
-// TestPlainEventsFromText: every recorded plain event is packed straight from its text, and
-// equals what the full C event gives.
-func TestPlainEventsFromText(t *testing.T) {
-	_, bodies := fzMessages(t, "text/event-plain")
-	if len(bodies) < 49 {
-		t.Fatalf("%d recorded plain events, want at least 49", len(bodies))
-	}
-	for i, b := range bodies {
-		taken, diff := plainPathsDiff(t, b)
-		if !taken {
-			t.Errorf("event %d: not packed from its text", i)
+// TestEventsFromText: every recorded plain and JSON event is packed straight from its text,
+// and equals what the full C event gives.
+func TestEventsFromText(t *testing.T) {
+	for _, ct := range []string{"text/event-plain", "text/event-json"} {
+		_, bodies := fzMessages(t, ct)
+		if len(bodies) < 49 {
+			t.Fatalf("%d recorded %s events, want at least 49", len(bodies), ct)
 		}
-		if diff != "" {
-			t.Errorf("event %d: %s", i, diff)
+		for i, b := range bodies {
+			taken, diff := innerPathsDiff(t, b, ct == "text/event-json")
+			if !taken {
+				t.Errorf("%s event %d: not packed from its text", ct, i)
+			}
+			if diff != "" {
+				t.Errorf("%s event %d: %s", ct, i, diff)
+			}
 		}
 	}
 }
@@ -163,7 +165,20 @@ func FuzzPlainSpans(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, text []byte) {
-		if _, diff := plainPathsDiff(t, text); diff != "" {
+		if _, diff := innerPathsDiff(t, text, false); diff != "" {
+			t.Fatal(diff)
+		}
+	})
+}
+
+// FuzzJSONSpans: the same for JSON event bodies. Seeds are the JSON targets' (recorded events
+// and the shapes that need the full rules).
+func FuzzJSONSpans(f *testing.F) {
+	for _, s := range fzJSONSeeds(f) {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, text []byte) {
+		if _, diff := innerPathsDiff(t, text, true); diff != "" {
 			t.Fatal(diff)
 		}
 	})

@@ -8,9 +8,9 @@
  * same inner events, and end in the same state: any difference traps. The same bytes are also
  * given to the plain inner-event parser directly, both ways. Wherever the parser offers the
  * span of an event's strings (esl_wire_event_text, which the Go binding copies whole), the
- * lengths it implies must be the strings' own. Wherever the plain parser offers an event as
- * spans of its text (esl_wire_plain_spans, which the Go binding packs from), they must describe
- * the event the full parse builds.
+ * lengths it implies must be the strings' own. Wherever a plain or JSON inner event is offered
+ * as spans (esl_wire_plain_spans, esl_wire_json_spans, which the Go binding packs from), they
+ * must describe the event the full parse builds.
  *
  * Input layout: byte 0 picks small or default limits, byte 1 seeds the piece sizes, the rest
  * is the stream.
@@ -132,9 +132,10 @@ static void stream(const uint8_t *data, size_t size, uint8_t mode, uint8_t seed)
 		if (ea && ea->body) {
 			const char *ct = esl_event_get_header(ea, "content-type");
 			char why[300];
+			int json = ct && !strcasecmp(ct, "text/event-json");
 
-			if (ct && !strcasecmp(ct, "text/event-plain")) {
-				check(eslt_spans_check(a, ea->body, esl_wire_body_length(ea), why, sizeof(why)) >= 0);
+			if (json || (ct && !strcasecmp(ct, "text/event-plain"))) {
+				check(eslt_spans_check(a, ea->body, esl_wire_body_length(ea), json, why, sizeof(why)) >= 0);
 			}
 		}
 		esl_event_destroy(&ia);
@@ -169,7 +170,7 @@ static void plain(const uint8_t *data, size_t size)
 		esl_wire_t *w = esl_wire_create();
 		char why[300];
 
-		check(!w || eslt_spans_check(w, (const char *) data, size, why, sizeof(why)) >= 0);
+		check(!w || eslt_spans_check(w, (const char *) data, size, 0, why, sizeof(why)) >= 0);
 		esl_wire_destroy(&w);
 	}
 }

@@ -52,8 +52,8 @@ typedef struct esl_conn {
 	int owns_sock;
 	/* the descriptor is not a socket: it is polled before each read (no MSG_DONTWAIT) */
 	int not_sock;
-	/* text/event-plain bodies are left for the caller to decode (esl_handle_keep_plain) */
-	int keep_plain;
+	/* plain and JSON event bodies are left for the caller to decode (esl_handle_keep_inner) */
+	int keep_inner;
 } esl_conn_t;
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -437,6 +437,12 @@ static esl_status_t read_message(esl_handle_t *h, esl_conn_t *c, int64_t deadlin
 	}
 }
 
+/* The Content-Types whose body is an inner event that esl_handle_keep_inner leaves undecoded. */
+static int is_event_body(const char *ct)
+{
+	return !strcasecmp(ct, "text/event-plain") || !strcasecmp(ct, "text/event-json");
+}
+
 /* Stores a received message and applies spec 13.4; decode selects the inner-event step. */
 static esl_status_t deliver(esl_handle_t *h, esl_conn_t *c, esl_event_t *ev, esl_event_t **save_event, int decode)
 {
@@ -467,7 +473,7 @@ static esl_status_t deliver(esl_handle_t *h, esl_conn_t *c, esl_event_t *ev, esl
 			return ESL_FAIL;
 		}
 	}
-	if (decode && ct && ev->body && !(__atomic_load_n(&c->keep_plain, __ATOMIC_RELAXED) && !strcasecmp(ct, "text/event-plain")) &&
+	if (decode && ct && ev->body && !(__atomic_load_n(&c->keep_inner, __ATOMIC_RELAXED) && is_event_body(ct)) &&
 		esl_wire_decode_inner(c->wire, ev, &h->last_ievent) != ESL_SUCCESS) {
 		set_err(h, ENOMEM, "out of memory");
 		h->connected = 0;
@@ -597,14 +603,14 @@ ESL_DECLARE(esl_status_t) esl_handle_set_limits(esl_handle_t *handle, esl_size_t
 	return ESL_SUCCESS;
 }
 
-esl_status_t esl_handle_keep_plain(esl_handle_t *handle, int on)
+esl_status_t esl_handle_keep_inner(esl_handle_t *handle, int on)
 {
 	esl_conn_t *c;
 
 	if (!handle || !(c = conn_setup(handle))) {
 		return ESL_FAIL;
 	}
-	__atomic_store_n(&c->keep_plain, on != 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->keep_inner, on != 0, __ATOMIC_RELAXED);
 	return ESL_SUCCESS;
 }
 

@@ -2194,34 +2194,45 @@ static int plan_push_element(esl_wire_t *w, const wire_line_t *l)
 	return plan_add_elem(w, idx1, l->value, l->value_len);
 }
 
-/* esl_event_create_json's event, built into one block like a plain one. json is
- * NUL-terminated at len. ESL_FAIL only when memory ran out. */
-static esl_status_t json_build(esl_wire_t *w, const char *json, size_t len, esl_event_t **inner)
+/* Runs the JSON reader into the scratch lines of w (json_member, json_element). Returns what
+ * esl_json_read_event returns, or -2 when memory ran out first. */
+static int json_read(esl_wire_t *w, const char *json, size_t len, json_plan_t *jp)
 {
 	static const esl_json_sink_t sink = { json_member, json_element };
-	json_plan_t jp = { 0 };
-	esl_event_t *ev;
-	char *body = NULL;
-	size_t i;
-	int r;
 
 	if (len > SIZE_MAX - 64) {
-		return ESL_FAIL;
+		return -2;
 	}
 	if (len + 64 > w->text_cap) {
 		/* the reader needs len + 1 bytes; fast_build's header hashing reads a little past */
 		char *t = realloc(w->text, len + 64);
 		if (!t) {
-			return ESL_FAIL;
+			return -2;
 		}
 		w->text = t;
 		w->text_cap = len + 64;
 	}
-	jp.w = w;
-	jp.end = w->text;
-	jp.event_id = ESL_EVENT_CUSTOM;
+	memset(jp, 0, sizeof(*jp));
+	jp->w = w;
+	jp->end = w->text;
+	jp->event_id = ESL_EVENT_CUSTOM;
 	w->nline = 0;
-	r = esl_json_read_event(json, len, w->text, 1, &sink, &jp);
+	return esl_json_read_event(json, len, w->text, 1, &sink, jp);
+}
+
+/* esl_event_create_json's event, built into one block like a plain one. json is
+ * NUL-terminated at len. ESL_FAIL only when memory ran out. */
+static esl_status_t json_build(esl_wire_t *w, const char *json, size_t len, esl_event_t **inner)
+{
+	json_plan_t jp;
+	esl_event_t *ev;
+	char *body = NULL;
+	size_t i;
+	int r = json_read(w, json, len, &jp);
+
+	if (r == -2) {
+		return ESL_FAIL;
+	}
 	if (r > 0) {
 		return ESL_SUCCESS;
 	}
@@ -2263,6 +2274,93 @@ static esl_status_t json_build(esl_wire_t *w, const char *json, size_t len, esl_
 	return ESL_SUCCESS;
 }
 
+esl_status_t esl_wire_parse_json(esl_wire_t *w, const char *json, size_t len, esl_event_t **event)
+{
+	*event = NULL;
+	if (!json) {
+		return ESL_SUCCESS;
+	}
+	if (w && !w->api_build) {
+		return json_build(w, json, len, event);
+	}
+	/* raw NUL bytes are never valid JSON */
+	if (!memchr(json, '\0', len) && esl_event_create_json(event, json) != ESL_SUCCESS) {
+		return ESL_FAIL;
+	}
+	return ESL_SUCCESS;
+}
+
+/* The offset of p in the scratch text when it lies in its first n bytes; -1 otherwise. */
+static long scratch_off(const esl_wire_t *w, const char *p, size_t n)
+{
+	uintptr_t d = (uintptr_t) p - (uintptr_t) w->text;
+
+	return d <= n ? (long) d : -1;
+}
+
+int esl_wire_json_spans(esl_wire_t *w, const char *json, size_t len, esl_wire_plain_t *out)
+{
+	json_plan_t jp;
+	size_t i, n;
+	long off;
+
+	memset(out, 0, sizeof(*out));
+	if (!w || w->api_build || !json || len > UINT32_MAX / 2) {
+		return 0;
+	}
+	switch (json_read(w, json, len, &jp)) {
+	case 0:
+		break;
+	case -2:
+		return -1;
+	default:
+		/* not an object, a name with rules of its own, or out of memory in a callback:
+		 * esl_wire_decode_inner sorts these out */
+		return 0;
+	}
+	/* the same case as json_build's fast_build; the rest take the full parse */
+	if (jp.slow) {
+		return 0;
+	}
+	n = (size_t) (jp.end - w->text);
+	if (w->nline > w->span_cap) {
+		void *np = grow_array(w->span, &w->span_cap, w->nline, sizeof(*w->span));
+		if (!np) {
+			return -1;
+		}
+		w->span = np;
+	}
+	/* every string is in the scratch text, which the reader wrote */
+	for (i = 0; i < w->nline; i++) {
+		const wire_line_t *l = &w->line[i];
+		esl_wire_span_t *sp = &w->span[i];
+		long no = scratch_off(w, l->name, n), vo = scratch_off(w, l->value, n);
+
+		if (no < 0 || vo < 0 || l->name_len > n - (size_t) no || l->value_len > n - (size_t) vo) {
+			return 0;
+		}
+		sp->name_off = (uint32_t) no;
+		sp->name_len = (uint32_t) l->name_len;
+		sp->value_off = (uint32_t) vo;
+		sp->value_len = (uint32_t) l->value_len;
+	}
+	if (jp.have_body) {
+		if ((off = scratch_off(w, jp.body, n)) < 0 || jp.body_len > n - (size_t) off) {
+			return 0;
+		}
+		out->has_body = 1;
+		out->body_off = (size_t) off;
+		out->body_len = jp.body_len;
+	}
+	out->line = w->span;
+	out->nline = w->nline;
+	out->text_len = 0;
+	out->decoded = w->text;
+	out->decoded_len = n;
+	out->event_id = jp.event_id;
+	return 1;
+}
+
 esl_status_t esl_wire_decode_inner(esl_wire_t *w, const esl_event_t *outer, esl_event_t **inner)
 {
 	const char *ct;
@@ -2281,13 +2379,7 @@ esl_status_t esl_wire_decode_inner(esl_wire_t *w, const esl_event_t *outer, esl_
 		return esl_wire_parse_plain(w, outer->body, len, inner) == ESL_GENERR ? ESL_FAIL : ESL_SUCCESS;
 	}
 	if (!strcasecmp(ct, "text/event-json")) {
-		if (w && !w->api_build) {
-			return json_build(w, outer->body, len, inner);
-		}
-		/* raw NUL bytes are never valid JSON */
-		if (!memchr(outer->body, '\0', len) && esl_event_create_json(inner, outer->body) != ESL_SUCCESS) {
-			return ESL_FAIL;
-		}
+		return esl_wire_parse_json(w, outer->body, len, inner);
 	}
 	return ESL_SUCCESS;
 }

@@ -92,11 +92,11 @@ typedef struct {
 	uint32_t value_off, value_len;
 } esl_wire_span_t;
 
-/* A text/event-plain body as spans, for a caller that copies the event out instead of keeping
- * an esl_event_t (the Go binding). The strings are the first text_len bytes of the text
- * followed by the decoded_len bytes at decoded: a name is always a span of the text; a value
- * is a span of the text, or (when it had an escape to decode) of the decoded bytes. Names and
- * values are not NUL-terminated. */
+/* An inner event as spans, for a caller that copies the event out instead of keeping an
+ * esl_event_t (the Go binding). Every offset counts in the strings: the first text_len bytes
+ * of the text, followed by the decoded_len bytes at decoded. For a plain event a name is a
+ * span of the text and a value too, unless it had an escape to decode; for a JSON event
+ * (text_len 0) every string is decoded. Names and values are not NUL-terminated. */
 typedef struct {
 	const esl_wire_span_t *line;   /* nline headers, in order; valid until the next call on the parser */
 	size_t nline;
@@ -105,7 +105,7 @@ typedef struct {
 	size_t decoded_len;
 	esl_event_types_t event_id;
 	int has_body;
-	size_t body_off, body_len;     /* the body is a span of the text, inside text_len */
+	size_t body_off, body_len;     /* the body: in the text for a plain event, decoded for JSON */
 } esl_wire_plain_t;
 
 /* Fills *out with the event esl_wire_parse_plain would build from the same text, when that event
@@ -115,10 +115,21 @@ typedef struct {
  * memory ran out. */
 int esl_wire_plain_spans(esl_wire_t *wire, const char *text, size_t len, esl_wire_plain_t *out);
 
-/* Extension for the Go binding: with on, receives leave the body of a text/event-plain message
- * undecoded (last_ievent stays NULL for it), for a caller that decodes it with
- * esl_wire_plain_spans or esl_wire_decode_inner. ESL_FAIL when the handle cannot be set up. */
-esl_status_t esl_handle_keep_plain(esl_handle_t *handle, int on);
+/* The same for a text/event-json body (NUL-terminated at len): the event esl_wire_parse_json
+ * builds with a parser, when every member is one header in order. 0 for anything else (arrays,
+ * empty values, "ARRAY::", a second Event-Name, names with '[', not a JSON object). */
+int esl_wire_json_spans(esl_wire_t *wire, const char *json, size_t len, esl_wire_plain_t *out);
+
+/* A text/event-json body (NUL-terminated at len) as the receive path decodes it: into one block
+ * with a parser, through esl_event_create_json without one. ESL_SUCCESS with *event NULL when
+ * it is not a JSON object; ESL_FAIL when memory ran out. */
+esl_status_t esl_wire_parse_json(esl_wire_t *wire, const char *json, size_t len, esl_event_t **event);
+
+/* Extension for the Go binding: with on, receives leave the body of a text/event-plain or
+ * text/event-json message undecoded (last_ievent stays NULL for it), for a caller that decodes
+ * it with esl_wire_plain_spans / esl_wire_json_spans or esl_wire_decode_inner. ESL_FAIL when
+ * the handle cannot be set up. */
+esl_status_t esl_handle_keep_inner(esl_handle_t *handle, int on);
 
 /* The inner event of a received message (spec 13.4): text/event-plain through
  * esl_wire_parse_plain, text/event-json into the same one-allocation event (the same result as

@@ -4,7 +4,8 @@
  *   - an independent reference split of recorded server streams (header block up to the
  *     first "\n\n", then Content-Length bytes), reduced to one summary per message;
  *   - field-by-field comparison of two events, a check of a parsed event's string span, and a
- *     check of the spans of a plain event (esl_wire_plain_spans) against its full parse;
+ *     check of the spans of a plain or JSON event (esl_wire_plain_spans, esl_wire_json_spans)
+ *     against its full parse;
  *   - a peer thread on the far end of a socketpair that answers "connect" and then writes
  *     a byte string in chunks, so a real handle can be driven with any bytes.
  */
@@ -318,16 +319,32 @@ static inline int eslt_span_consistent(const esl_event_t *e)
 	return n == count;
 }
 
-/* esl_wire_plain_spans against esl_wire_parse_plain on the same text: 1 when the spans were
- * given and describe the event the full parse builds (names, values, order, event type, body),
- * 0 when they were declined, -1 with why when they differ or memory ran out. */
-static inline int eslt_spans_check(esl_wire_t *w, const char *text, size_t len, char *why, size_t whylen)
+/* The string at offset off of spans p over text (see esl_wire_plain_t). */
+static inline const char *eslt_span_str(const esl_wire_plain_t *p, const char *text, size_t off)
+{
+	return off < p->text_len ? text + off : p->decoded + (off - p->text_len);
+}
+
+/* Whether [off, off + n) lies in one part of the strings of p: the text or the decoded bytes. */
+static inline int eslt_span_ok(const esl_wire_plain_t *p, size_t off, size_t n)
+{
+	return off < p->text_len ? n <= p->text_len - off : off - p->text_len <= p->decoded_len && n <= p->decoded_len - (off - p->text_len);
+}
+
+/* esl_wire_plain_spans (json: esl_wire_json_spans; text NUL-terminated at len) against the full
+ * parse of the same text (esl_wire_parse_plain, or esl_wire_parse_json with a parser, as the
+ * receive path decodes): 1 when the spans were given and describe the event the full parse
+ * builds (names, values, order, event type, body), 0 when they were declined, -1 with why when
+ * they differ or memory ran out. */
+static inline int eslt_spans_check(esl_wire_t *w, const char *text, size_t len, int json, char *why, size_t whylen)
 {
 	esl_wire_plain_t p;
+	esl_wire_t *full_w = NULL;
 	esl_event_t *ev = NULL;
 	const esl_event_header_t *h;
 	size_t i = 0;
-	int r = esl_wire_plain_spans(w, text, len, &p), bad = 0;
+	int r = json ? esl_wire_json_spans(w, text, len, &p) : esl_wire_plain_spans(w, text, len, &p), bad = 0;
+	esl_status_t st;
 
 	if (r <= 0) {
 		if (r < 0) {
@@ -335,8 +352,15 @@ static inline int eslt_spans_check(esl_wire_t *w, const char *text, size_t len, 
 		}
 		return r;
 	}
-	if (esl_wire_parse_plain(NULL, text, len, &ev) != ESL_SUCCESS || !ev) {
+	if (json && !(full_w = esl_wire_create())) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	st = json ? esl_wire_parse_json(full_w, text, len, &ev) : esl_wire_parse_plain(NULL, text, len, &ev);
+	esl_wire_destroy(&full_w);
+	if (st != ESL_SUCCESS || !ev) {
 		snprintf(why, whylen, "spans given for text the full parse refuses");
+		esl_event_destroy(&ev);
 		return -1;
 	}
 	if (ev->event_id != p.event_id) {
@@ -345,24 +369,24 @@ static inline int eslt_spans_check(esl_wire_t *w, const char *text, size_t len, 
 	}
 	for (h = ev->headers; h && !bad; h = h->next, i++) {
 		const esl_wire_span_t *sp = &p.line[i];
-		const char *v;
-		int in_text = sp->value_off < p.text_len;
+		const char *n, *v;
 
 		if (i >= p.nline) {
 			snprintf(why, whylen, "the event has more than the %zu spans", p.nline);
 			bad = 1;
 			break;
 		}
-		v = in_text ? text + sp->value_off : p.decoded + (sp->value_off - p.text_len);
-		if ((size_t) sp->name_off + sp->name_len > p.text_len ||
-			(in_text ? (size_t) sp->value_off + sp->value_len > p.text_len
-					 : (size_t) (sp->value_off - p.text_len) + sp->value_len > p.decoded_len)) {
+		if (!eslt_span_ok(&p, sp->name_off, sp->name_len) || !eslt_span_ok(&p, sp->value_off, sp->value_len)) {
 			snprintf(why, whylen, "header %zu: span out of bounds", i);
 			bad = 1;
-		} else if (h->idx || strlen(h->name) != sp->name_len || memcmp(h->name, text + sp->name_off, sp->name_len) ||
-				   strlen(h->value) != sp->value_len || memcmp(h->value, v, sp->value_len)) {
+			break;
+		}
+		n = eslt_span_str(&p, text, sp->name_off);
+		v = eslt_span_str(&p, text, sp->value_off);
+		if (h->idx || strlen(h->name) != sp->name_len || memcmp(h->name, n, sp->name_len) ||
+			strlen(h->value) != sp->value_len || memcmp(h->value, v, sp->value_len)) {
 			snprintf(why, whylen, "header %zu: [%s]=[%.60s], spans say [%.*s]=[%.*s]", i, h->name, h->value,
-					 (int) sp->name_len, text + sp->name_off, (int) (sp->value_len > 60 ? 60 : sp->value_len), v);
+					 (int) sp->name_len, n, (int) (sp->value_len > 60 ? 60 : sp->value_len), v);
 			bad = 1;
 		}
 	}
@@ -371,8 +395,8 @@ static inline int eslt_spans_check(esl_wire_t *w, const char *text, size_t len, 
 		bad = 1;
 	}
 	if (!bad && (!ev->body != !p.has_body ||
-				 (ev->body && (esl_wire_body_length(ev) != p.body_len || p.body_off + p.body_len > p.text_len ||
-							   memcmp(ev->body, text + p.body_off, p.body_len))))) {
+				 (ev->body && (esl_wire_body_length(ev) != p.body_len || !eslt_span_ok(&p, p.body_off, p.body_len) ||
+							   memcmp(ev->body, eslt_span_str(&p, text, p.body_off), p.body_len))))) {
 		snprintf(why, whylen, "body differs (event %s one, spans %s)", ev->body ? "has" : "has no", p.has_body ? "have" : "have none");
 		bad = 1;
 	}

@@ -426,9 +426,9 @@ static void test_nowait(void)
 	CHECK_INT(esl_recv_event_nowait(&h, 0, NULL), ESL_FAIL);
 }
 
-/* esl_handle_keep_plain (the Go binding's mode): plain event bodies arrive undecoded, intact
+/* esl_handle_keep_inner (the Go binding's mode): event bodies arrive undecoded, intact
  * for esl_wire_plain_spans; replies are unchanged, and turning it off decodes again. */
-static void test_keep_plain(void)
+static void test_keep_inner(void)
 {
 	static const int want[] = { ESL_EVENT_HEARTBEAT, ESL_EVENT_CHANNEL_CREATE, -1, ESL_EVENT_CHANNEL_ANSWER };
 	esl_handle_t h;
@@ -438,7 +438,7 @@ static void test_keep_plain(void)
 
 	CHECK(w != NULL);
 	CHECK_INT(script_attach(&h, &s, race_fn), 0);
-	CHECK_INT(esl_handle_keep_plain(&h, 1), ESL_SUCCESS);
+	CHECK_INT(esl_handle_keep_inner(&h, 1), ESL_SUCCESS);
 	CHECK_INT(esl_send(&h, "api race"), ESL_SUCCESS);
 	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		esl_wire_plain_t p;
@@ -454,12 +454,12 @@ static void test_keep_plain(void)
 			  esl_wire_plain_spans(w, h.last_event->body, esl_wire_body_length(h.last_event), &p) == 1 &&
 			  (int) p.event_id == want[i]);
 	}
-	CHECK_INT(esl_handle_keep_plain(&h, 0), ESL_SUCCESS);
+	CHECK_INT(esl_handle_keep_inner(&h, 0), ESL_SUCCESS);
 	CHECK_INT(esl_send(&h, "api race"), ESL_SUCCESS);
 	CHECK_INT(esl_recv_event(&h, 0, NULL), ESL_SUCCESS);
 	CHECK(h.last_ievent && h.last_ievent->event_id == ESL_EVENT_HEARTBEAT);
 	script_finish(&h, &s);
-	CHECK_INT(esl_handle_keep_plain(NULL, 1), ESL_FAIL);
+	CHECK_INT(esl_handle_keep_inner(NULL, 1), ESL_FAIL);
 	esl_wire_destroy(&w);
 }
 
@@ -1295,7 +1295,7 @@ int main(void)
 	test_race_ordering();
 	test_timed();
 	test_nowait();
-	test_keep_plain();
+	test_keep_inner();
 	test_late_reply_drained();
 	test_disconnect_while_blocked();
 	test_send();

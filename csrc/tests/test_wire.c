@@ -827,10 +827,10 @@ static void test_json_rules(void)
 
 /* One text through eslt_spans_check: want 1 when the spans must be given, 0 when the text must
  * take the full parse. */
-static void spans_case(esl_wire_t *w, const char *text, size_t len, int want)
+static void spans_case_as(esl_wire_t *w, const char *text, size_t len, int json, int want)
 {
 	char why[300] = "";
-	int got = eslt_spans_check(w, text, len, why, sizeof(why));
+	int got = eslt_spans_check(w, text, len, json, why, sizeof(why));
 
 	if (got != want) {
 		fprintf(stderr, "spans of \"%.*s\": %d, want %d %s\n", (int) (len > 80 ? 80 : len), text, got, want, why);
@@ -838,8 +838,13 @@ static void spans_case(esl_wire_t *w, const char *text, size_t len, int want)
 	CHECK_INT(got, want);
 }
 
-/* esl_wire_plain_spans, which the Go binding packs plain events from, gives exactly the event the
- * full parse builds, and declines every text that needs the full rules. */
+static void spans_case(esl_wire_t *w, const char *text, size_t len, int want)
+{
+	spans_case_as(w, text, len, 0, want);
+}
+
+/* esl_wire_plain_spans and esl_wire_json_spans, which the Go binding packs events from, give
+ * exactly the event the full parse builds, and decline every text that needs the full rules. */
 static void test_plain_spans(void)
 {
 	static const struct {
@@ -878,7 +883,7 @@ static void test_plain_spans(void)
 	static const char nul_body[] = "Content-Length: 3\n\na\0b";
 	esl_wire_t *w = esl_wire_create();
 	char **files = eslt_s2c_files();
-	size_t i, f, given = 0, declined = 0;
+	size_t i, f, given = 0, declined = 0, given_json = 0;
 
 	CHECK(w != NULL);
 	if (!w) {
@@ -915,7 +920,32 @@ static void test_plain_spans(void)
 		free(text);
 	}
 
-	/* every plain event of the recordings: all of them are given as spans, and match */
+	/* JSON: the decoded strings as spans, body included; arrays and the other full rules not */
+	{
+		static const struct {
+			const char *text;
+			int spans;
+		} json_cases[] = {
+			{ "{\"Event-Name\":\"HEARTBEAT\",\"A\":\"b\"}", 1 },
+			{ "{\"A\":\"\\u00e9\\n%41\",\"Num\":12,\"Obj\":{\"x\":\"y\"},\"B\":\"c\"}", 1 },
+			{ "{\"Event-Name\":\"CUSTOM\",\"_body\":\"hello\",\"Z\":\"z\"}", 1 },
+			{ "{\"_BODY\":\"\"}", 1 },
+			{ "{}", 1 },
+			{ "{\"A\":[\"x\",\"y\"]}", 0 },
+			{ "{\"A\":\"\"}", 0 },
+			{ "{\"A\":\"ARRAY::x|:y\"}", 0 },
+			{ "{\"a[1]\":\"x\"}", 0 },
+			{ "{\"Event-Name\":\"CUSTOM\",\"event-name\":\"DTMF\"}", 0 },
+			{ "[1,2]", 0 },
+			{ "{\"A\":", 0 },
+		};
+
+		for (i = 0; i < sizeof(json_cases) / sizeof(json_cases[0]); i++) {
+			spans_case_as(w, json_cases[i].text, strlen(json_cases[i].text), 1, json_cases[i].spans);
+		}
+	}
+
+	/* every plain and JSON event of the recordings: all of them are given as spans, and match */
 	for (f = 0; files && files[f]; f++) {
 		size_t len;
 		char *data = eslt_read_file(files[f], &len), why[300];
@@ -926,14 +956,17 @@ static void test_plain_spans(void)
 			while (esl_wire_next(rd, &ev) == ESL_WIRE_MESSAGE) {
 				const char *ct = esl_event_get_header(ev, "content-type");
 
-				if (ct && !strcasecmp(ct, "text/event-plain") && ev->body) {
-					int r = eslt_spans_check(w, ev->body, esl_wire_body_length(ev), why, sizeof(why));
+				int json = ct && !strcasecmp(ct, "text/event-json");
+
+				if (ct && (json || !strcasecmp(ct, "text/event-plain")) && ev->body) {
+					int r = eslt_spans_check(w, ev->body, esl_wire_body_length(ev), json, why, sizeof(why));
 					if (r < 0) {
 						fprintf(stderr, "%s: %s\n", files[f], why);
 					}
 					CHECK(r >= 0);
 					given += r == 1;
 					declined += r == 0;
+					given_json += json && r == 1;
 				}
 				esl_event_destroy(&ev);
 			}
@@ -941,7 +974,8 @@ static void test_plain_spans(void)
 		esl_wire_destroy(&rd);
 		free(data);
 	}
-	CHECK(given >= 49);
+	CHECK(given >= 98);
+	CHECK(given_json >= 49);
 	CHECK_INT(declined, 0);
 	eslt_free_list(files);
 	esl_wire_destroy(&w);
