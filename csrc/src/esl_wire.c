@@ -2088,6 +2088,7 @@ typedef struct {
 	int fallback;           /* a name with rules of its own: the event code builds this one */
 	int slow;
 	int nevname;
+	int spans;              /* for esl_wire_json_spans: no name hashes */
 	esl_event_types_t event_id;
 } json_plan_t;
 
@@ -2139,9 +2140,9 @@ static int json_member(void *ctx, const char *key, size_t klen, const char *val,
 	if (!vlen || ((seen & (ESL_JSON_COLON << 2)) && has_marker(val, vlen))) {
 		jp->slow = 1;
 	}
-	/* the scratch text has 32 readable bytes past every key */
-	h33 = name_h33_padded(key, klen);
-	if (klen == 10 && h33 == H33_EVENT_NAME && !strncasecmp(key, "event-name", 10)) {
+	/* the scratch text has 32 readable bytes past every key; spans need no hash */
+	h33 = jp->spans ? 0 : name_h33_padded(key, klen);
+	if (klen == 10 && (jp->spans ? is_lower_name(key, "event-name", 10) : h33 == H33_EVENT_NAME && !strncasecmp(key, "event-name", 10))) {
 		if (jp->nevname++) {
 			jp->slow = 1;
 		}
@@ -2194,9 +2195,10 @@ static int plan_push_element(esl_wire_t *w, const wire_line_t *l)
 	return plan_add_elem(w, idx1, l->value, l->value_len);
 }
 
-/* Runs the JSON reader into the scratch lines of w (json_member, json_element). Returns what
- * esl_json_read_event returns, or -2 when memory ran out first. */
-static int json_read(esl_wire_t *w, const char *json, size_t len, json_plan_t *jp)
+/* Runs the JSON reader into the scratch lines of w (json_member, json_element); with spans, the
+ * lines get no name hash (only the plan needs it). Returns what esl_json_read_event returns, or
+ * -2 when memory ran out first. */
+static int json_read(esl_wire_t *w, const char *json, size_t len, int spans, json_plan_t *jp)
 {
 	static const esl_json_sink_t sink = { json_member, json_element };
 
@@ -2216,6 +2218,7 @@ static int json_read(esl_wire_t *w, const char *json, size_t len, json_plan_t *j
 	jp->w = w;
 	jp->end = w->text;
 	jp->event_id = ESL_EVENT_CUSTOM;
+	jp->spans = spans;
 	w->nline = 0;
 	return esl_json_read_event(json, len, w->text, 1, &sink, jp);
 }
@@ -2228,7 +2231,7 @@ static esl_status_t json_build(esl_wire_t *w, const char *json, size_t len, esl_
 	esl_event_t *ev;
 	char *body = NULL;
 	size_t i;
-	int r = json_read(w, json, len, &jp);
+	int r = json_read(w, json, len, 0, &jp);
 
 	if (r == -2) {
 		return ESL_FAIL;
@@ -2308,7 +2311,7 @@ int esl_wire_json_spans(esl_wire_t *w, const char *json, size_t len, esl_wire_pl
 	if (!w || w->api_build || !json || len > UINT32_MAX / 2) {
 		return 0;
 	}
-	switch (json_read(w, json, len, &jp)) {
+	switch (json_read(w, json, len, 1, &jp)) {
 	case 0:
 		break;
 	case -2:
