@@ -26,10 +26,12 @@
 //
 // # Events are Go values
 //
-// A received message is copied out of C in one piece as soon as it arrives, and the C
-// event is freed at once: an Event holds no C memory, needs no Close and no finalizer,
-// and C memory does not pile up however many events a program drops on the floor. All
-// names, values and the body of a received event share one Go string.
+// A received message is copied out of C in one piece as soon as it arrives, and nothing of
+// it stays in C (with the bundled csrc, plain and JSON events are packed straight from the
+// received text, without building a C event at all): an Event holds no C memory, needs no
+// Close and no finalizer, and C memory does not pile up however many events a program
+// drops on the floor. All names, values and the body of a received event share one Go
+// string.
 //
 // For events (text/event-plain and text/event-json) RecvEvent returns the event itself
 // (type CHANNEL_CREATE, ...); for everything else (replies, log/data, text/event-xml
