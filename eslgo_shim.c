@@ -17,7 +17,8 @@
 
 /* csrc's parser: the exact body length of every event it received, NUL bytes included
  * (esl_wire_body_length), an event's strings as one span (esl_wire_event_text), and plain
- * events as spans of their text (esl_wire_plain_spans). The original libesl has none of it. */
+ * and JSON events as spans of their text (esl_wire_plain_spans, esl_wire_json_spans). The
+ * original libesl has none of it. */
 #if defined(ESL_HAVE_EXTENSIONS) && defined(__has_include)
 #if __has_include("esl_wire.h")
 #include "esl_wire.h"
@@ -39,14 +40,14 @@ eslgo_conn_t *eslgo_conn_new(void)
 	return c;
 }
 
-static void drop_plain(eslgo_conn_t *c)
+static void drop_spans_wire(eslgo_conn_t *c)
 {
 #ifdef ESLGO_HAVE_WIRE
-	esl_wire_t *w = c->plain;
+	esl_wire_t *w = c->spans_wire;
 
 	esl_wire_destroy(&w);
 #endif
-	c->plain = NULL;
+	c->spans_wire = NULL;
 }
 
 void eslgo_conn_free(eslgo_conn_t *c)
@@ -56,7 +57,7 @@ void eslgo_conn_free(eslgo_conn_t *c)
 	}
 	free(c->buf);
 	free(c->msgs);
-	drop_plain(c);
+	drop_spans_wire(c);
 	free(c);
 }
 
@@ -352,12 +353,12 @@ static int pack(eslgo_conn_t *c, esl_event_t *e, int outer, int reply)
  * (esl_wire_plain_spans / esl_wire_json_spans say which), -1 when memory ran out. */
 static int pack_inner(eslgo_conn_t *c, const char *text, size_t len, int json)
 {
-	esl_wire_plain_t p;
+	esl_wire_spans_t p;
 	eslgo_msg_t *m;
 	eslgo_hdr_t *h;
 	size_t start, strs, pos, i;
-	int r = json ? esl_wire_json_spans((esl_wire_t *) c->plain, text, len, &p)
-				 : esl_wire_plain_spans((esl_wire_t *) c->plain, text, len, &p);
+	int r = json ? esl_wire_json_spans((esl_wire_t *) c->spans_wire, text, len, &p)
+				 : esl_wire_plain_spans((esl_wire_t *) c->spans_wire, text, len, &p);
 
 	if (r <= 0) {
 		return r;
@@ -408,9 +409,9 @@ static void take_message(eslgo_conn_t *c)
 		/* the library's own test (esl.c deliver), so both agree on which bodies it left */
 		int json = ct && !strcasecmp(ct, "text/event-json");
 
-		if (c->plain && !c->handle.last_ievent && ev->body && ct && (json || !strcasecmp(ct, "text/event-plain"))) {
+		if (c->spans_wire && !c->handle.last_ievent && ev->body && ct && (json || !strcasecmp(ct, "text/event-plain"))) {
 			r = pack_inner(c, ev->body, esl_wire_body_length(ev), json);
-			if (!r && esl_wire_decode_inner((esl_wire_t *) c->plain, ev, &c->handle.last_ievent) != ESL_SUCCESS) {
+			if (!r && esl_wire_decode_inner((esl_wire_t *) c->spans_wire, ev, &c->handle.last_ievent) != ESL_SUCCESS) {
 				r = -1;
 			}
 		}
@@ -442,11 +443,11 @@ static void clear_last(eslgo_conn_t *c)
 static void keep_inner(eslgo_conn_t *c)
 {
 #ifdef ESLGO_HAVE_WIRE
-	if (!c->plain) {
-		c->plain = esl_wire_create();
+	if (!c->spans_wire) {
+		c->spans_wire = esl_wire_create();
 	}
-	if (c->plain && esl_handle_keep_inner(&c->handle, 1) != ESL_SUCCESS) {
-		drop_plain(c);
+	if (c->spans_wire && esl_handle_keep_inner(&c->handle, 1) != ESL_SUCCESS) {
+		drop_spans_wire(c);
 	}
 #else
 	(void) c;
@@ -676,14 +677,14 @@ int eslgo_pack_inner_test(eslgo_conn_t *c, const char *text, size_t len, int jso
 	int r;
 
 	reset_batch(c);
-	if (!c->plain && !(c->plain = esl_wire_create())) {
+	if (!c->spans_wire && !(c->spans_wire = esl_wire_create())) {
 		return -1;
 	}
 	if (spans) {
 		return pack_inner(c, text, len, json);
 	}
 	/* the receive path's full decode: with the parser, as esl_wire_decode_inner does */
-	st = json ? esl_wire_parse_json((esl_wire_t *) c->plain, text, len, &e) : esl_wire_parse_plain(NULL, text, len, &e);
+	st = json ? esl_wire_parse_json((esl_wire_t *) c->spans_wire, text, len, &e) : esl_wire_parse_plain(NULL, text, len, &e);
 	if (st == ESL_GENERR || (json && st != ESL_SUCCESS)) {
 		return -1;
 	}

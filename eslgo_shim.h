@@ -7,7 +7,7 @@
  * Received messages are packed into a buffer owned by the connection, in the layout Go keeps
  * them in, so Go copies each message with one memmove after a single cgo call for a whole
  * batch: no per-header crossings, and no C event outlives the call that received it. With
- * csrc, a plain event is packed straight from its text, with no C event built at all.
+ * csrc, a plain or JSON event is packed straight from its text, with no C event built at all.
  */
 #ifndef ESLGO_SHIM_H
 #define ESLGO_SHIM_H
@@ -60,9 +60,9 @@ typedef struct {
 	uint32_t dropped;
 	char *buf;
 	size_t buf_len, buf_cap;
-	/* csrc only: the parser (esl_wire_t) that packs plain events straight from their text;
-	 * NULL when the library decodes them */
-	void *plain;
+	/* csrc only: the parser (esl_wire_t) that packs plain and JSON events straight from their
+	 * text; NULL when the library decodes them */
+	void *spans_wire;
 } eslgo_conn_t;
 
 eslgo_conn_t *eslgo_conn_new(void);

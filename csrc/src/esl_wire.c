@@ -2035,7 +2035,7 @@ done:
 	return status;
 }
 
-int esl_wire_plain_spans(esl_wire_t *w, const char *text, size_t len, esl_wire_plain_t *out)
+int esl_wire_plain_spans(esl_wire_t *w, const char *text, size_t len, esl_wire_spans_t *out)
 {
 	scan_t sc;
 
@@ -2301,7 +2301,7 @@ static long scratch_off(const esl_wire_t *w, const char *p, size_t n)
 	return d <= n ? (long) d : -1;
 }
 
-int esl_wire_json_spans(esl_wire_t *w, const char *json, size_t len, esl_wire_plain_t *out)
+int esl_wire_json_spans(esl_wire_t *w, const char *json, size_t len, esl_wire_spans_t *out)
 {
 	json_plan_t jp;
 	size_t i, n;

@@ -106,19 +106,19 @@ typedef struct {
 	esl_event_types_t event_id;
 	int has_body;
 	size_t body_off, body_len;     /* the body: in the text for a plain event, decoded for JSON */
-} esl_wire_plain_t;
+} esl_wire_spans_t;
 
 /* Fills *out with the event esl_wire_parse_plain would build from the same text, when that event
  * is one header per line in line order (nearly every real event). Returns 1 then; 0 when the
  * event needs esl_wire_parse_plain (a name with '[' or "_body", an empty value, "ARRAY::", a
  * second Event-Name, a NUL byte in the header section, text over 2 GiB, api_build); -1 when
  * memory ran out. */
-int esl_wire_plain_spans(esl_wire_t *wire, const char *text, size_t len, esl_wire_plain_t *out);
+int esl_wire_plain_spans(esl_wire_t *wire, const char *text, size_t len, esl_wire_spans_t *out);
 
 /* The same for a text/event-json body (NUL-terminated at len): the event esl_wire_parse_json
  * builds with a parser, when every member is one header in order. 0 for anything else (arrays,
  * empty values, "ARRAY::", a second Event-Name, names with '[', not a JSON object). */
-int esl_wire_json_spans(esl_wire_t *wire, const char *json, size_t len, esl_wire_plain_t *out);
+int esl_wire_json_spans(esl_wire_t *wire, const char *json, size_t len, esl_wire_spans_t *out);
 
 /* A text/event-json body (NUL-terminated at len) as the receive path decodes it: into one block
  * with a parser, through esl_event_create_json without one. ESL_SUCCESS with *event NULL when

@@ -319,14 +319,14 @@ static inline int eslt_span_consistent(const esl_event_t *e)
 	return n == count;
 }
 
-/* The string at offset off of spans p over text (see esl_wire_plain_t). */
-static inline const char *eslt_span_str(const esl_wire_plain_t *p, const char *text, size_t off)
+/* The string at offset off of spans p over text (see esl_wire_spans_t). */
+static inline const char *eslt_span_str(const esl_wire_spans_t *p, const char *text, size_t off)
 {
 	return off < p->text_len ? text + off : p->decoded + (off - p->text_len);
 }
 
 /* Whether [off, off + n) lies in one part of the strings of p: the text or the decoded bytes. */
-static inline int eslt_span_ok(const esl_wire_plain_t *p, size_t off, size_t n)
+static inline int eslt_span_ok(const esl_wire_spans_t *p, size_t off, size_t n)
 {
 	return off < p->text_len ? n <= p->text_len - off : off - p->text_len <= p->decoded_len && n <= p->decoded_len - (off - p->text_len);
 }
@@ -338,7 +338,7 @@ static inline int eslt_span_ok(const esl_wire_plain_t *p, size_t off, size_t n)
  * they differ or memory ran out. */
 static inline int eslt_spans_check(esl_wire_t *w, const char *text, size_t len, int json, char *why, size_t whylen)
 {
-	esl_wire_plain_t p;
+	esl_wire_spans_t p;
 	esl_wire_t *full_w = NULL;
 	esl_event_t *ev = NULL;
 	const esl_event_header_t *h;

@@ -441,7 +441,7 @@ static void test_keep_inner(void)
 	CHECK_INT(esl_handle_keep_inner(&h, 1), ESL_SUCCESS);
 	CHECK_INT(esl_send(&h, "api race"), ESL_SUCCESS);
 	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		esl_wire_plain_t p;
+		esl_wire_spans_t p;
 
 		CHECK_INT(esl_recv_event(&h, 0, NULL), ESL_SUCCESS);
 		CHECK(h.last_ievent == NULL);
