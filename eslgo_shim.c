@@ -394,8 +394,8 @@ static int pack_inner(eslgo_conn_t *c, const char *text, size_t len, int json)
 /* Packs the message a receive left in last_event (the inner event from last_ievent when
  * there is one), then frees both: Go holds its own copy, nothing received stays in C, and
  * last_event is NULL before the next receive, so a NULL afterwards means nothing arrived.
- * An event body the library left undecoded (keep_inner) is packed straight from its text,
- * or decoded here when it needs the full parse. */
+ * With keep_inner the library decodes no inner event: a plain or JSON body is packed straight
+ * from its text, or decoded here when it needs the full parse. */
 static void take_message(eslgo_conn_t *c)
 {
 	esl_event_t *ev = c->handle.last_event;
@@ -406,10 +406,11 @@ static void take_message(eslgo_conn_t *c)
 		int reply = is_reply(ct);
 
 #ifdef ESLGO_HAVE_WIRE
-		/* the library's own test (esl.c deliver), so both agree on which bodies it left */
+		/* with spans_wire, the library decoded no inner event (keep_inner): plain and JSON
+		 * bodies are decoded here, as esl_wire_decode_inner tells them apart */
 		int json = ct && !strcasecmp(ct, "text/event-json");
 
-		if (c->spans_wire && !c->handle.last_ievent && ev->body && ct && (json || !strcasecmp(ct, "text/event-plain"))) {
+		if (c->spans_wire && ev->body && ct && (json || !strcasecmp(ct, "text/event-plain"))) {
 			r = pack_inner(c, ev->body, esl_wire_body_length(ev), json);
 			if (!r && esl_wire_decode_inner((esl_wire_t *) c->spans_wire, ev, &c->handle.last_ievent) != ESL_SUCCESS) {
 				r = -1;
@@ -438,8 +439,8 @@ static void clear_last(eslgo_conn_t *c)
 }
 
 /* With csrc, plain and JSON events are packed straight from their text (pack_inner): the
- * library is asked to leave their bodies undecoded. Without the scratch parser that needs,
- * nothing changes. */
+ * library is asked to decode no inner event. Without the scratch parser that needs, nothing
+ * changes. */
 static void keep_inner(eslgo_conn_t *c)
 {
 #ifdef ESLGO_HAVE_WIRE

@@ -52,7 +52,7 @@ typedef struct esl_conn {
 	int owns_sock;
 	/* the descriptor is not a socket: it is polled before each read (no MSG_DONTWAIT) */
 	int not_sock;
-	/* plain and JSON event bodies are left for the caller to decode (esl_handle_keep_inner) */
+	/* inner events are left for the caller to decode (esl_handle_keep_inner) */
 	int keep_inner;
 } esl_conn_t;
 
@@ -437,12 +437,6 @@ static esl_status_t read_message(esl_handle_t *h, esl_conn_t *c, int64_t deadlin
 	}
 }
 
-/* The Content-Types whose body is an inner event that esl_handle_keep_inner leaves undecoded. */
-static int is_event_body(const char *ct)
-{
-	return !strcasecmp(ct, "text/event-plain") || !strcasecmp(ct, "text/event-json");
-}
-
 /* Stores a received message and applies spec 13.4; decode selects the inner-event step. */
 static esl_status_t deliver(esl_handle_t *h, esl_conn_t *c, esl_event_t *ev, esl_event_t **save_event, int decode)
 {
@@ -473,7 +467,7 @@ static esl_status_t deliver(esl_handle_t *h, esl_conn_t *c, esl_event_t *ev, esl
 			return ESL_FAIL;
 		}
 	}
-	if (decode && ct && ev->body && !(__atomic_load_n(&c->keep_inner, __ATOMIC_RELAXED) && is_event_body(ct)) &&
+	if (decode && ct && ev->body && !__atomic_load_n(&c->keep_inner, __ATOMIC_RELAXED) &&
 		esl_wire_decode_inner(c->wire, ev, &h->last_ievent) != ESL_SUCCESS) {
 		set_err(h, ENOMEM, "out of memory");
 		h->connected = 0;

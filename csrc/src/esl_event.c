@@ -1155,7 +1155,8 @@ static void by_len_init(void)
 	}
 }
 
-/* The first type whose name is s (len bytes, any case); -1 for none. */
+/* The first type whose name is the len bytes at s (any case; s need not be NUL-terminated);
+ * -1 for none. */
 static int type_of_name(const char *s, size_t len)
 {
 	unsigned char c0 = ascii_lower((unsigned char) s[0]);
@@ -1167,23 +1168,22 @@ static int type_of_name(const char *s, size_t len)
 	for (i = 0; i < g_by_len_n[len]; i++) {
 		int x = g_by_len[len][i];
 
-		if (ascii_lower((unsigned char) EVENT_NAMES[x][0]) == c0 && !strcasecmp(s, EVENT_NAMES[x])) {
+		/* same length, so strncasecmp compares whole names */
+		if (ascii_lower((unsigned char) EVENT_NAMES[x][0]) == c0 && !strncasecmp(s, EVENT_NAMES[x], len)) {
 			return x;
 		}
 	}
 	return -1;
 }
 
-ESL_DECLARE(esl_status_t) esl_name_event(const char *name, esl_event_types_t *type)
+esl_status_t esl_name_event_n(const char *name, size_t len, esl_event_types_t *type)
 {
-	size_t len;
 	int x, y;
 
-	if (!name) {
+	if (!name || !len) {
 		return ESL_FAIL;
 	}
 	pthread_once(&g_by_len_once, by_len_init);
-	len = strlen(name);
 	x = type_of_name(name, len);
 	/* names longer than 13 characters also match after their first 13 (SWITCH_EVENT_XXX);
 	 * the lower type wins, as when every type is tried in order */
@@ -1198,6 +1198,11 @@ ESL_DECLARE(esl_status_t) esl_name_event(const char *name, esl_event_types_t *ty
 		*type = (esl_event_types_t) x;
 	}
 	return ESL_SUCCESS;
+}
+
+ESL_DECLARE(esl_status_t) esl_name_event(const char *name, esl_event_types_t *type)
+{
+	return name ? esl_name_event_n(name, strlen(name), type) : ESL_FAIL;
 }
 
 ESL_DECLARE(const char *) esl_priority_name(esl_priority_t priority)

@@ -28,6 +28,10 @@ void esl_event_build_del(esl_event_t *event, esl_event_builder_t *b, const char 
 /* Relinks the headers into the event and frees the builder. */
 void esl_event_build_end(esl_event_t *event, esl_event_builder_t *b);
 
+/* esl_name_event of the len bytes at name, which need not be NUL-terminated (a value in a
+ * received text). */
+esl_status_t esl_name_event_n(const char *name, size_t len, esl_event_types_t *type);
+
 /* Tests only: 0 makes esl_event_create_json add its headers one by one without the index,
  * so a test can check that both ways build the same event. */
 extern int esl_event_json_use_index;

@@ -138,7 +138,7 @@ struct esl_wire {
 	/* the stop bit map of the text being scanned, one word per 64 bytes (see scan_lines) */
 	uint64_t *mask;
 	size_t mask_cap;
-	/* the line table of esl_wire_plain_spans */
+	/* the span table of esl_wire_plain_spans and esl_wire_json_spans */
 	esl_wire_span_t *span;
 	size_t span_cap;
 };
@@ -304,6 +304,53 @@ static void *grow_array(void *arr, size_t *cap, size_t need, size_t elsize)
 		*cap = ncap;
 	}
 	return p;
+}
+
+/* Room for one more record in the scratch line table (or the span table, for the spans
+ * modes). -1 when memory ran out. */
+static inline int line_room(esl_wire_t *w)
+{
+	if (w->nline == w->line_cap) {
+		void *np = grow_array(w->line, &w->line_cap, w->nline + 1, sizeof(*w->line));
+		if (!np) {
+			return -1;
+		}
+		w->line = np;
+	}
+	return 0;
+}
+
+static inline int span_room(esl_wire_t *w)
+{
+	if (w->nline == w->span_cap) {
+		void *np = grow_array(w->span, &w->span_cap, w->nline + 1, sizeof(*w->span));
+		if (!np) {
+			return -1;
+		}
+		w->span = np;
+	}
+	return 0;
+}
+
+/* Room in the scratch text for what a text of len bytes gives (never more than len + 1
+ * bytes), and 63 more that copy_span and the name hashing may touch past it. -1 when memory
+ * ran out. */
+static int text_room(esl_wire_t *w, size_t len)
+{
+	char *nt;
+
+	if (len > SIZE_MAX / 2 - 64) {
+		return -1;
+	}
+	if (len + 64 <= w->text_cap) {
+		return 0;
+	}
+	if (!(nt = realloc(w->text, len + 64))) {
+		return -1;
+	}
+	w->text = nt;
+	w->text_cap = len + 64;
+	return 0;
 }
 
 static int add_size(size_t *acc, size_t n)
@@ -1023,19 +1070,6 @@ static inline int is_name(const wire_line_t *l, const char *lower, size_t n, uns
 	return l->name_len == n && l->h33 == h33 && !strncasecmp(l->name, lower, n);
 }
 
-/* esl_name_event of a value that is not NUL-terminated. No event name is 64 bytes long,
- * even with the SWITCH_EVENT_ prefix, so a longer value names none. */
-static void name_event_n(const char *v, size_t n, esl_event_types_t *id)
-{
-	char name[64];
-
-	if (n < sizeof(name)) {
-		memcpy(name, v, n);
-		name[n] = '\0';
-		esl_name_event(name, id);
-	}
-}
-
 /* name (n >= 8 bytes) equals lower, a lowercase name, ignoring ASCII case. The first 8 bytes
  * are compared as one word with the case bit set, which letters, digits and '-' survive; only
  * a match there is confirmed byte by byte. */
@@ -1201,17 +1235,8 @@ static inline __attribute__((always_inline)) int scan_lines_mode(esl_wire_t *w, 
 	sc->event_id = ESL_EVENT_CUSTOM;
 	w->nline = 0;
 	/* the output never outgrows the text: a line gives back at most the byte after its last */
-	if (len > SIZE_MAX / 2 - 64) {
+	if (text_room(w, len)) {
 		return -1;
-	}
-	if (len + 64 > w->text_cap) {
-		/* room for copy_span to write 32 bytes past the end */
-		char *nt = realloc(w->text, len + 64);
-		if (!nt) {
-			return -1;
-		}
-		w->text = nt;
-		w->text_cap = len + 64;
 	}
 	/* one more block of zeros after the last, for map_window */
 	if (nblk + 1 > w->mask_cap) {
@@ -1244,7 +1269,7 @@ static inline __attribute__((always_inline)) int scan_lines_mode(esl_wire_t *w, 
 		size_t ns, nlen, nstart, vstart, value_len;
 		unsigned int h33;
 		char *name, *value;
-		wire_line_t *l;
+		wire_line_t *l = NULL;
 		int colon = 0, bracket = 0, decoding;
 
 		if (outer) {
@@ -1358,18 +1383,11 @@ static inline __attribute__((always_inline)) int scan_lines_mode(esl_wire_t *w, 
 			}
 		}
 		value_len = decoding ? (size_t) (o - value) : q - vstart;
-		if (!spans) {
-			*o = '\0';
-		}
 		if (spans) {
 			esl_wire_span_t *sp;
 
-			if (w->nline == w->span_cap) {
-				void *np = grow_array(w->span, &w->span_cap, w->nline + 1, sizeof(*w->span));
-				if (!np) {
-					return -1;
-				}
-				w->span = np;
+			if (span_room(w)) {
+				return -1;
 			}
 			sp = &w->span[w->nline++];
 			sp->name_off = (uint32_t) nstart;
@@ -1377,12 +1395,9 @@ static inline __attribute__((always_inline)) int scan_lines_mode(esl_wire_t *w, 
 			sp->value_off = (uint32_t) (decoding ? len + (size_t) (value - w->text) : vstart);
 			sp->value_len = (uint32_t) value_len;
 		} else {
-			if (w->nline == w->line_cap) {
-				void *np = grow_array(w->line, &w->line_cap, w->nline + 1, sizeof(*w->line));
-				if (!np) {
-					return -1;
-				}
-				w->line = np;
+			*o = '\0';
+			if (line_room(w)) {
+				return -1;
 			}
 			l = &w->line[w->nline++];
 			l->name = name;
@@ -1404,18 +1419,15 @@ static inline __attribute__((always_inline)) int scan_lines_mode(esl_wire_t *w, 
 		if (nlen == 5) {
 			sc->special |= !memcmp(name, "_body", 5);
 		} else if (nlen == 10) {
-			if (!outer && (spans ? is_lower_name(name, "event-name", 10) : h33 == H33_EVENT_NAME && !strncasecmp(name, "event-name", 10))) {
+			/* (l is this line's record unless in spans mode) */
+			if (!outer && (spans ? is_lower_name(name, "event-name", 10) : is_name(l, "event-name", 10, H33_EVENT_NAME))) {
 				if (nevname++) {
 					sc->slow = 1;
 				}
-				if (spans) {
-					name_event_n(value, value_len, &sc->event_id);
-				} else {
-					esl_name_event(value, &sc->event_id);
-				}
+				esl_name_event_n(value, value_len, &sc->event_id);
 			}
 		} else if (nlen == 14) {
-			sc->have_cl |= spans ? is_lower_name(name, CL_NAME, 14) : h33 == H33_CONTENT_LENGTH && !strncasecmp(name, CL_NAME, 14);
+			sc->have_cl |= spans ? is_lower_name(name, CL_NAME, 14) : is_name(l, CL_NAME, 14, H33_CONTENT_LENGTH);
 		}
 	}
 	sc->out_len = (size_t) (o - w->text);
@@ -2092,18 +2104,34 @@ typedef struct {
 	esl_event_types_t event_id;
 } json_plan_t;
 
+/* One member as a span of the scratch text, where the reader writes every key and value
+ * (spans mode). */
+static int json_span(json_plan_t *jp, const char *key, size_t klen, const char *val, size_t vlen)
+{
+	esl_wire_t *w = jp->w;
+	esl_wire_span_t *sp;
+
+	if (span_room(w)) {
+		return -1;
+	}
+	sp = &w->span[w->nline++];
+	sp->name_off = (uint32_t) (key - w->text);
+	sp->name_len = (uint32_t) klen;
+	sp->value_off = (uint32_t) (val - w->text);
+	sp->value_len = (uint32_t) vlen;
+	jp->end = (char *) val + vlen + 1;
+	return 0;
+}
+
+/* One member as a line. */
 static int json_line(json_plan_t *jp, const char *key, size_t klen, unsigned int h33, const char *val, size_t vlen,
 					 int kind)
 {
 	esl_wire_t *w = jp->w;
 	wire_line_t *l;
 
-	if (w->nline == w->line_cap) {
-		void *np = grow_array(w->line, &w->line_cap, w->nline + 1, sizeof(*w->line));
-		if (!np) {
-			return -1;
-		}
-		w->line = np;
+	if (line_room(w)) {
+		return -1;
 	}
 	l = &w->line[w->nline++];
 	l->name = (char *) key;
@@ -2148,7 +2176,7 @@ static int json_member(void *ctx, const char *key, size_t klen, const char *val,
 		}
 		esl_name_event(val, &jp->event_id);
 	}
-	return json_line(jp, key, klen, h33, val, vlen, 0);
+	return jp->spans ? json_span(jp, key, klen, val, vlen) : json_line(jp, key, klen, h33, val, vlen, 0);
 }
 
 static int json_element(void *ctx, const char *key, size_t klen, const char *val, size_t vlen, unsigned seen)
@@ -2160,7 +2188,8 @@ static int json_element(void *ctx, const char *key, size_t klen, const char *val
 		return -1;
 	}
 	jp->slow = 1;
-	return json_line(jp, key, klen, name_h33_padded(key, klen), val, vlen, 1);
+	/* (an element makes the event slow: spans mode declines it) */
+	return jp->spans ? json_span(jp, key, klen, val, vlen) : json_line(jp, key, klen, name_h33_padded(key, klen), val, vlen, 1);
 }
 
 /* ESL_STACK_PUSH of an array element: it joins the first header of its name; without one, an
@@ -2202,17 +2231,9 @@ static int json_read(esl_wire_t *w, const char *json, size_t len, int spans, jso
 {
 	static const esl_json_sink_t sink = { json_member, json_element };
 
-	if (len > SIZE_MAX - 64) {
+	/* the reader needs len + 1 bytes; the name hashing reads a little past */
+	if (text_room(w, len)) {
 		return -2;
-	}
-	if (len + 64 > w->text_cap) {
-		/* the reader needs len + 1 bytes; fast_build's header hashing reads a little past */
-		char *t = realloc(w->text, len + 64);
-		if (!t) {
-			return -2;
-		}
-		w->text = t;
-		w->text_cap = len + 64;
 	}
 	memset(jp, 0, sizeof(*jp));
 	jp->w = w;
@@ -2293,19 +2314,9 @@ esl_status_t esl_wire_parse_json(esl_wire_t *w, const char *json, size_t len, es
 	return ESL_SUCCESS;
 }
 
-/* The offset of p in the scratch text when it lies in its first n bytes; -1 otherwise. */
-static long scratch_off(const esl_wire_t *w, const char *p, size_t n)
-{
-	uintptr_t d = (uintptr_t) p - (uintptr_t) w->text;
-
-	return d <= n ? (long) d : -1;
-}
-
 int esl_wire_json_spans(esl_wire_t *w, const char *json, size_t len, esl_wire_spans_t *out)
 {
 	json_plan_t jp;
-	size_t i, n;
-	long off;
 
 	memset(out, 0, sizeof(*out));
 	if (!w || w->api_build || !json || len > UINT32_MAX / 2) {
@@ -2325,41 +2336,17 @@ int esl_wire_json_spans(esl_wire_t *w, const char *json, size_t len, esl_wire_sp
 	if (jp.slow) {
 		return 0;
 	}
-	n = (size_t) (jp.end - w->text);
-	if (w->nline > w->span_cap) {
-		void *np = grow_array(w->span, &w->span_cap, w->nline, sizeof(*w->span));
-		if (!np) {
-			return -1;
-		}
-		w->span = np;
-	}
-	/* every string is in the scratch text, which the reader wrote */
-	for (i = 0; i < w->nline; i++) {
-		const wire_line_t *l = &w->line[i];
-		esl_wire_span_t *sp = &w->span[i];
-		long no = scratch_off(w, l->name, n), vo = scratch_off(w, l->value, n);
-
-		if (no < 0 || vo < 0 || l->name_len > n - (size_t) no || l->value_len > n - (size_t) vo) {
-			return 0;
-		}
-		sp->name_off = (uint32_t) no;
-		sp->name_len = (uint32_t) l->name_len;
-		sp->value_off = (uint32_t) vo;
-		sp->value_len = (uint32_t) l->value_len;
-	}
+	/* json_line recorded the spans; the body is a decoded string too */
 	if (jp.have_body) {
-		if ((off = scratch_off(w, jp.body, n)) < 0 || jp.body_len > n - (size_t) off) {
-			return 0;
-		}
 		out->has_body = 1;
-		out->body_off = (size_t) off;
+		out->body_off = (size_t) (jp.body - w->text);
 		out->body_len = jp.body_len;
 	}
 	out->line = w->span;
 	out->nline = w->nline;
 	out->text_len = 0;
 	out->decoded = w->text;
-	out->decoded_len = n;
+	out->decoded_len = (size_t) (jp.end - w->text);
 	out->event_id = jp.event_id;
 	return 1;
 }

@@ -125,10 +125,9 @@ int esl_wire_json_spans(esl_wire_t *wire, const char *json, size_t len, esl_wire
  * it is not a JSON object; ESL_FAIL when memory ran out. */
 esl_status_t esl_wire_parse_json(esl_wire_t *wire, const char *json, size_t len, esl_event_t **event);
 
-/* Extension for the Go binding: with on, receives leave the body of a text/event-plain or
- * text/event-json message undecoded (last_ievent stays NULL for it), for a caller that decodes
- * it with esl_wire_plain_spans / esl_wire_json_spans or esl_wire_decode_inner. ESL_FAIL when
- * the handle cannot be set up. */
+/* Extension for the Go binding: with on, receives decode no inner event (last_ievent stays
+ * NULL), for a caller that decodes the body itself with esl_wire_plain_spans /
+ * esl_wire_json_spans or esl_wire_decode_inner. ESL_FAIL when the handle cannot be set up. */
 esl_status_t esl_handle_keep_inner(esl_handle_t *handle, int on);
 
 /* The inner event of a received message (spec 13.4): text/event-plain through

@@ -843,14 +843,26 @@ static void spans_case(esl_wire_t *w, const char *text, size_t len, int want)
 	spans_case_as(w, text, len, 0, want);
 }
 
+/* A text and whether its spans must be given (1) or declined (0). */
+typedef struct {
+	const char *text;
+	int spans;
+} spans_want_t;
+
+static void spans_cases(esl_wire_t *w, const spans_want_t *cases, size_t n, int json)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		spans_case_as(w, cases[i].text, strlen(cases[i].text), json, cases[i].spans);
+	}
+}
+
 /* esl_wire_plain_spans and esl_wire_json_spans, which the Go binding packs events from, give
  * exactly the event the full parse builds, and decline every text that needs the full rules. */
 static void test_plain_spans(void)
 {
-	static const struct {
-		const char *text;
-		int spans;
-	} cases[] = {
+	static const spans_want_t cases[] = {
 		{ "Event-Name: HEARTBEAT\nA: b\n", 1 },
 		{ "Event-Name: CHANNEL_ANSWER\nA: %41%3a%20x%\nB: %4\nC: %zz%\nD: %00%41\nE: x%4", 1 },
 		{ "A: %41\n", 1 },
@@ -890,9 +902,7 @@ static void test_plain_spans(void)
 		eslt_free_list(files);
 		return;
 	}
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		spans_case(w, cases[i].text, strlen(cases[i].text), cases[i].spans);
-	}
+	spans_cases(w, cases, sizeof(cases) / sizeof(cases[0]), 0);
 	spans_case(w, with_nul, sizeof(with_nul) - 1, 0);
 	spans_case(w, nul_body, sizeof(nul_body) - 1, 1);
 
@@ -922,10 +932,7 @@ static void test_plain_spans(void)
 
 	/* JSON: the decoded strings as spans, body included; arrays and the other full rules not */
 	{
-		static const struct {
-			const char *text;
-			int spans;
-		} json_cases[] = {
+		static const spans_want_t json_cases[] = {
 			{ "{\"Event-Name\":\"HEARTBEAT\",\"A\":\"b\"}", 1 },
 			{ "{\"A\":\"\\u00e9\\n%41\",\"Num\":12,\"Obj\":{\"x\":\"y\"},\"B\":\"c\"}", 1 },
 			{ "{\"Event-Name\":\"CUSTOM\",\"_body\":\"hello\",\"Z\":\"z\"}", 1 },
@@ -940,9 +947,7 @@ static void test_plain_spans(void)
 			{ "{\"A\":", 0 },
 		};
 
-		for (i = 0; i < sizeof(json_cases) / sizeof(json_cases[0]); i++) {
-			spans_case_as(w, json_cases[i].text, strlen(json_cases[i].text), 1, json_cases[i].spans);
-		}
+		spans_cases(w, json_cases, sizeof(json_cases) / sizeof(json_cases[0]), 1);
 	}
 
 	/* every plain and JSON event of the recordings: all of them are given as spans, and match */
