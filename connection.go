@@ -31,6 +31,7 @@ type ESLconnection = Connection
 type request struct {
 	ch        chan *Event
 	abandoned atomic.Bool // the caller stopped waiting (context ended)
+	mayRead   bool        // the caller may read the socket itself (see readduty.go)
 }
 
 // streamRequest marks a Send in the FIFO.
@@ -62,10 +63,15 @@ type connState struct {
 
 	events *eventQueue
 
-	// Owned by the reader goroutine: events received and not queued yet (see route), and
-	// whether to yield after handing a caller its reply (when the reader blocks in C).
+	// Owned by whoever holds the read duty: events received and not queued yet (see
+	// route), whether to yield after handing a caller its reply (when the reader blocks in
+	// C), and whether the last reply went to a caller that may read itself.
 	batch           []*Event
 	yieldAfterReply bool
+	replyToReader   bool
+
+	duty readDuty
+	turn dutyTurn
 
 	readerStarted bool
 	readerDone    chan struct{}
@@ -82,6 +88,8 @@ type connState struct {
 
 func newConnState() *connState {
 	s := &connState{fd: -1, events: newEventQueue(), readerDone: make(chan struct{})}
+	s.duty.init()
+	s.events.duty = &s.duty
 	s.jobs.init()
 	if leakCheck != "" {
 		buf := make([]byte, 8192)
@@ -181,6 +189,8 @@ func (s *connState) route(reply bool, ev *Event) {
 			s.repliesDropped.Add(1)
 		default:
 			s.flush()
+			// Read before the hand-over: the caller recycles req once it has the reply.
+			s.replyToReader = req.mayRead
 			req.ch <- ev // buffered, never blocks the reader
 			if s.yieldAfterReply {
 				// The woken caller sits on this P; the reader is about to block in C, and
@@ -239,10 +249,13 @@ func (s *connState) endErr() error {
 }
 
 // send writes one command under the write lock, after queueing where its reply goes.
-func (s *connState) send(op string, cmd []byte, wantReply bool) (*request, error) {
+// mayRead: the caller will wait for the reply with no way to be interrupted but the reply
+// or the end of the connection, so it may read the socket itself (see readduty.go).
+func (s *connState) send(op string, cmd []byte, wantReply, mayRead bool) (*request, error) {
 	req := streamRequest
 	if wantReply {
 		req = requestPool.Get().(*request)
+		req.mayRead = mayRead
 	}
 	s.wmu.Lock()
 	if s.closed {
@@ -270,6 +283,10 @@ func (s *connState) send(op string, cmd []byte, wantReply bool) (*request, error
 	}
 	s.wmu.Unlock()
 	if err != nil {
+		if s.closing.Load() {
+			// Close shut the socket under this write.
+			return nil, newError(op, "", ErrClosed)
+		}
 		return nil, newError(op, err.Error(), ErrDisconnected)
 	}
 	return req, nil
@@ -299,16 +316,23 @@ func writeAll(fd int, b []byte) error {
 // connection.
 func (s *connState) wait(ctx context.Context, op string, req *request) (*Event, error) {
 	var ev *Event
-	if ctx == nil {
-		ev = <-req.ch
-	} else {
+	select {
+	case ev = <-req.ch:
+	default:
+		var done <-chan struct{}
+		if ctx != nil {
+			done = ctx.Done()
+		}
+		s.duty.waitBegin()
 		select {
 		case ev = <-req.ch:
-		case <-ctx.Done():
+		case <-done:
+			s.duty.waitEnd()
 			// req stays in the FIFO; its reply is dropped when it comes.
 			req.abandoned.Store(true)
 			return nil, newError(op, "gave up waiting for the reply", ctx.Err())
 		}
+		s.duty.waitEnd()
 	}
 	if ev == nil {
 		err := s.endErr()
@@ -328,9 +352,15 @@ func (s *connState) roundTrip(ctx context.Context, op string, cmd []byte) (*Even
 			return nil, newError(op, "", err)
 		}
 	}
-	req, err := s.send(op, cmd, true)
+	mayRead := ctx == nil || ctx.Done() == nil
+	req, err := s.send(op, cmd, true, mayRead)
 	if err != nil {
 		return nil, err
+	}
+	if mayRead && len(req.ch) == 0 {
+		if rc, ok := s.duty.take(); ok {
+			s.readFor(rc, req)
+		}
 	}
 	return s.wait(ctx, op, req)
 }
@@ -349,6 +379,7 @@ func (s *connState) close() error {
 		}
 		if s.readerStarted {
 			_ = syscall.Shutdown(fd, syscall.SHUT_RDWR)
+			s.duty.sendKick() // the reader goroutine may have stepped out of the poller
 			<-s.readerDone
 		}
 		s.wmu.Lock()
@@ -422,7 +453,7 @@ func (c *Connection) Send(cmd string) error {
 	defer runtime.KeepAlive(c)
 	b, err := rawCommand("send", cmd)
 	if err == nil {
-		_, err = s.send("send", b, false)
+		_, err = s.send("send", b, false, false)
 	}
 	if err != nil {
 		s.fail(err)

@@ -161,31 +161,104 @@ func pollable(fd int) *os.File {
 
 // receivePolled reads through the network poller until the connection ends (ended true,
 // with the reason), or until the poller cannot serve the socket (ended false: nothing was
-// lost, the caller goes on in blocking mode).
+// lost, the caller goes on in blocking mode). It steps out of the poller for callers that
+// read their own replies, and comes back (see readduty.go).
 func (s *connState) receivePolled(f *os.File) (errText string, ended bool) {
 	rc, err := f.SyscallConn()
 	if err != nil {
 		return "", false
 	}
 	h := s.h
-	// One Read for the life of the connection: the callback reads and routes everything
-	// that can be had without waiting, and returns false to wait for readability. Waiting
-	// inside one Read also keeps the readiness the poller saw while the callback ran.
-	_ = rc.Read(func(uintptr) bool {
-		for {
-			n, res, text := h.recvBatch()
-			s.deliver(n)
-			switch res {
-			case batchFull:
-				continue
-			case batchWait:
-				return false
+	s.duty.serve(rc)
+	defer s.duty.stop()
+	var lease *time.Timer
+	for {
+		// One Read until the connection ends or the reader steps out: the callback reads
+		// and routes everything that can be had without waiting, and returns false to wait
+		// for readability. Waiting inside one Read keeps the readiness the poller saw while
+		// the callback ran.
+		steppedOut := false
+		_ = rc.Read(func(uintptr) bool {
+			for {
+				n, res, text := h.recvBatch()
+				s.deliver(n)
+				switch res {
+				case batchFull:
+					continue
+				case batchWait:
+					steppedOut = s.stepOut()
+					return steppedOut
+				}
+				errText, ended = text, true
+				return true
 			}
-			errText, ended = text, true
-			return true
+		})
+		if ended {
+			return errText, true
 		}
-	})
-	return errText, ended
+		if !steppedOut {
+			return "", false
+		}
+		if lease == nil {
+			lease = time.NewTimer(readLease)
+		}
+		if callerEnded, text := s.duty.reclaim(lease); callerEnded {
+			return text, true
+		}
+	}
+}
+
+// stepOut reports whether the reader goroutine leaves the poller to the callers, which
+// it does right after handing a reply to a caller that may read, with nothing else
+// outstanding and nobody waiting for events.
+func (s *connState) stepOut() bool {
+	if !s.replyToReader {
+		return false
+	}
+	s.replyToReader = false
+	s.qmu.Lock()
+	busy := s.pending.n > 0
+	s.qmu.Unlock()
+	return !busy && s.duty.stepOut()
+}
+
+// readFor reads for a caller that holds the read duty, until its reply is in (see
+// readduty.go), routing everything else as the reader goroutine would.
+func (s *connState) readFor(rc syscall.RawConn, req *request) {
+	t := &s.turn
+	t.req, t.more, t.ended, t.endText = req, false, false, ""
+	if t.step == nil {
+		t.step = s.turnStep // made once: a closure per turn would cost allocations
+	}
+	err := rc.Read(t.step)
+	s.replyToReader = false
+	t.req = nil // before release: the next holder of the duty owns t
+	s.duty.release(t.more || err != nil, t.ended, t.endText)
+}
+
+// turnStep is the callback of readFor's Read: it reads and routes what can be had without
+// waiting, and reports whether the turn is over.
+func (s *connState) turnStep(uintptr) bool {
+	t := &s.turn
+	for {
+		n, res, text := s.h.recvBatch()
+		s.deliver(n)
+		got := len(t.req.ch) > 0
+		switch res {
+		case batchFull:
+			if got {
+				// Leave the rest to the reader goroutine rather than read a busy stream on
+				// the caller's time.
+				t.more = true
+				return true
+			}
+			continue
+		case batchWait:
+			return got
+		}
+		t.ended, t.endText = true, text
+		return true
+	}
 }
 
 // recv receives one message, waiting as long as it takes (a blocking cgo call): whether

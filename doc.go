@@ -62,6 +62,16 @@
 //     woken on close by shutdown(2) of the socket. Nothing else receives, so RecvEvent
 //     never blocks Api and Api never blocks behind the next event, unlike the handle lock
 //     of libesl.
+//   - One exception, for speed, with csrc and the poller: a goroutine that waits for its
+//     own reply with no deadline (a twin, or a context without Done) and no other command
+//     outstanding may do the reader's work itself until its reply is in, instead of being
+//     woken by the reader goroutine (the wake-up costs more than the round trip). It reads
+//     and routes exactly as the reader goroutine does, and only one goroutine reads at a
+//     time. The reader goroutine gives the socket up only right after such a reply and
+//     while no goroutine waits for events, a job or a reply it will not read itself, and
+//     takes it back as soon as one does, or after a millisecond without a round trip. So
+//     an event that arrives while one goroutine makes round trips back to back and nobody
+//     waits for events is queued by the next round trip or within a millisecond.
 //   - Writers take a write lock, put an entry on a FIFO of pending requests and write the
 //     whole command, under that one lock. FreeSWITCH answers commands in order, so the
 //     reader hands each command/reply or api/response to the entry at the head of the

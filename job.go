@@ -21,6 +21,8 @@ type Job struct {
 	done chan struct{}
 	ev   *Event
 	err  error
+
+	duty *readDuty // of the connection: told while Wait waits
 }
 
 // Done is closed when the result (or the end of the connection) has arrived.
@@ -31,6 +33,15 @@ func (j *Job) Done() <-chan struct{} { return j.done }
 // connection ends first, the error wraps ErrDisconnected or ErrClosed. When ctx ends, Wait
 // returns ctx's error and the job stays registered: Wait may be called again.
 func (j *Job) Wait(ctx context.Context) (*Event, error) {
+	select {
+	case <-j.done:
+		return j.ev, j.err
+	default:
+	}
+	if j.duty != nil {
+		j.duty.waitBegin()
+		defer j.duty.waitEnd()
+	}
 	select {
 	case <-j.done:
 		return j.ev, j.err
@@ -159,7 +170,7 @@ func newUUID() string {
 func (c *Connection) BackgroundJob(ctx context.Context, cmd, arg string) (*Job, error) {
 	s := c.state()
 	defer runtime.KeepAlive(c)
-	j := &Job{UUID: newUUID(), Command: cmd, Arg: arg, done: make(chan struct{})}
+	j := &Job{UUID: newUUID(), Command: cmd, Arg: arg, done: make(chan struct{}), duty: &s.duty}
 	b, err := bgapiCommand(cmd, arg, j.UUID)
 	if err != nil {
 		return nil, err

@@ -29,6 +29,7 @@ func attachHandle(fd int) (*handle, *Event, error) {
 	return nil, nil, newError("attach", "", ErrNoCgo)
 }
 
-func (s *connState) receive() string { return "no cgo" }
-func (h *handle) disconnect()        {}
-func waitWritable(int, int)          {}
+func (s *connState) receive() string                   { return "no cgo" }
+func (s *connState) readFor(syscall.RawConn, *request) {}
+func (h *handle) disconnect()                          {}
+func waitWritable(int, int)                            {}

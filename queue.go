@@ -67,6 +67,8 @@ type eventQueue struct {
 
 	queued, delivered uint64
 	maxDepth          int
+
+	duty *readDuty // of the connection: told when a consumer waits; nil in tests
 }
 
 func newEventQueue() *eventQueue {
@@ -142,24 +144,50 @@ func (q *eventQueue) pop(ctx context.Context, timeout time.Duration) (*Event, er
 			defer t.Stop()
 			timer = t.C
 		}
-		select {
-		case <-q.signal:
-		case <-q.done:
+		switch q.wait(done, timer) {
+		case queueEnded:
 			// Drain what is left, then report the end.
 			ev, ok, err := q.tryPop()
 			if ok {
 				return ev, nil
 			}
 			return nil, err
-		case <-done:
+		case queueCancelled:
 			return nil, ctx.Err()
-		case <-timer:
+		case queueTimedOut:
 			ev, ok, err := q.tryPop()
 			if ok || err != nil {
 				return ev, err
 			}
 			return nil, nil
 		}
+	}
+}
+
+// What ended a wait of pop.
+const (
+	queueSignalled = iota
+	queueEnded
+	queueCancelled
+	queueTimedOut
+)
+
+// wait blocks until events may be waiting, the queue ends, done is closed or timer fires.
+// Meanwhile the connection knows a consumer waits, so that somebody reads.
+func (q *eventQueue) wait(done <-chan struct{}, timer <-chan time.Time) int {
+	if q.duty != nil {
+		q.duty.waitBegin()
+		defer q.duty.waitEnd()
+	}
+	select {
+	case <-q.signal:
+		return queueSignalled
+	case <-q.done:
+		return queueEnded
+	case <-done:
+		return queueCancelled
+	case <-timer:
+		return queueTimedOut
 	}
 }
 

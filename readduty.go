@@ -1,0 +1,181 @@
+package esl
+
+import (
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// Who reads the socket, when the reader goroutine waits in the runtime's network poller.
+//
+// A reply handed from the reader goroutine to the goroutine waiting for it costs a
+// goroutine wake-up, and the scheduler answers every wake-up by waking a second OS thread
+// to look for work: about 2.4 context switches per round trip against 1 for a program that
+// writes a command and reads its reply itself. So a goroutine that waits for its reply,
+// with no other command outstanding, may take over the reading: it waits in the poller
+// itself, reads and routes everything that comes (events to the queue, other replies to
+// their callers, exactly as the reader goroutine would), and gives the duty up once its
+// reply is in. Only one goroutine reads at a time; the duty moves under readDuty.mu.
+//
+// The reader goroutine steps out of the poller right after it handed a reply to a caller
+// that may read and nothing else is outstanding: the pattern of back-to-back round trips.
+// It takes the duty back when kicked (by a goroutine that starts waiting for an event or
+// for a reply it may not read itself, by a caller that stopped with data left to read, by
+// Close) or once readLease passes without a round trip. So while a goroutine makes round
+// trips back to back, an event that arrives between two of them waits for the next one,
+// or at most readLease.
+const readLease = time.Millisecond
+
+// States of the duty.
+const (
+	dutyReader int32 = iota // the reader goroutine reads (or waits in the poller)
+	dutyFree                // nobody: the reader goroutine stepped out for callers
+	dutyCaller              // a goroutine waiting for its reply reads
+)
+
+type readDuty struct {
+	mu    sync.Mutex
+	state atomic.Int32 // written under mu; read without it to skip the lock
+
+	// Under mu. rc is the poller's handle on the socket while the reader goroutine serves it
+	// (nil otherwise, and then nobody may take the duty); readFn reads for a caller.
+	rc          syscall.RawConn
+	lastRelease time.Time
+
+	// ended and endText: a caller met the end of the connection; the reader goroutine,
+	// kicked, reports it (under mu).
+	ended   bool
+	endText string
+
+	kick chan struct{} // capacity 1: the reader goroutine should take the duty back
+
+	// waiting counts goroutines waiting for events (or for replies they do not read
+	// themselves): a caller giving the duty up kicks the reader goroutine when there are any.
+	waiting atomic.Int32
+
+	turns atomic.Uint64 // turns callers took, for tests
+}
+
+func (d *readDuty) init() { d.kick = make(chan struct{}, 1) }
+
+// waitBegin is called by a goroutine about to wait for what only a reader produces (an
+// event, a reply it does not read itself): the reader goroutine takes the duty back if
+// nobody holds it. waitEnd is called when it stops waiting.
+func (d *readDuty) waitBegin() {
+	d.waiting.Add(1)
+	if d.state.Load() == dutyFree {
+		d.sendKick()
+	}
+}
+
+func (d *readDuty) waitEnd() { d.waiting.Add(-1) }
+
+func (d *readDuty) sendKick() {
+	select {
+	case d.kick <- struct{}{}:
+	default:
+	}
+}
+
+// take gives the duty to a caller if nobody holds it, with the poller's handle.
+func (d *readDuty) take() (syscall.RawConn, bool) {
+	if d.state.Load() != dutyFree {
+		return nil, false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.state.Load() != dutyFree || d.rc == nil {
+		return nil, false
+	}
+	d.state.Store(dutyCaller)
+	d.turns.Add(1)
+	return d.rc, true
+}
+
+// release ends a caller's turn. kick hands the duty straight back to the reader goroutine
+// (data left to read, other commands waiting for replies, the connection ended).
+func (d *readDuty) release(kick bool, ended bool, endText string) {
+	d.mu.Lock()
+	if ended && !d.ended {
+		d.ended, d.endText = true, endText
+	}
+	d.lastRelease = time.Now()
+	d.state.Store(dutyFree)
+	d.mu.Unlock()
+	if kick || ended || d.waiting.Load() > 0 {
+		d.sendKick()
+	}
+}
+
+// serve is called by the reader goroutine when it starts waiting in the poller on rc.
+func (d *readDuty) serve(rc syscall.RawConn) {
+	d.mu.Lock()
+	d.rc = rc
+	d.state.Store(dutyReader)
+	d.mu.Unlock()
+}
+
+// stop is called by the reader goroutine, holding the duty, when it stops using rc.
+func (d *readDuty) stop() {
+	d.mu.Lock()
+	d.rc = nil
+	d.state.Store(dutyReader)
+	d.mu.Unlock()
+}
+
+// stepOut lets callers read: the reader goroutine leaves the poller, unless somebody waits
+// for events. (The state is stored before waiting is loaded, and waitBegin does the
+// opposite, so one of the two always sees the other.)
+func (d *readDuty) stepOut() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.state.Store(dutyFree)
+	if d.waiting.Load() > 0 {
+		d.state.Store(dutyReader)
+		return false
+	}
+	d.lastRelease = time.Now()
+	return true
+}
+
+// reclaim waits until the reader goroutine holds the duty again: when kicked, or when
+// nobody read for readLease. It returns the end a caller met, if one did.
+func (d *readDuty) reclaim(t *time.Timer) (ended bool, endText string) {
+	t.Reset(readLease)
+	defer t.Stop()
+	for {
+		kicked := false
+		select {
+		case <-d.kick:
+			kicked = true
+		case <-t.C:
+		}
+		d.mu.Lock()
+		if d.state.Load() == dutyFree {
+			idle := time.Since(d.lastRelease)
+			if kicked || d.ended || idle >= readLease {
+				d.state.Store(dutyReader)
+				ended, endText = d.ended, d.endText
+				d.mu.Unlock()
+				return ended, endText
+			}
+			d.mu.Unlock()
+			t.Reset(readLease - idle)
+			continue
+		}
+		// A caller reads; it kicks when the duty must come back at once.
+		d.mu.Unlock()
+		t.Reset(readLease)
+	}
+}
+
+// dutyTurn is what a caller's turn at reading needs, kept on the connection (only the
+// holder of the duty touches it) so that a turn allocates nothing.
+type dutyTurn struct {
+	req     *request
+	step    func(uintptr) bool
+	more    bool // stopped with data left to read
+	ended   bool // met the end of the connection
+	endText string
+}

@@ -1,0 +1,210 @@
+//go:build cgo
+
+package esl
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// apiLoop makes back-to-back twin round trips (the callers that read their own replies)
+// until stop is closed, checking that every reply is the answer to its own command.
+func apiLoop(t *testing.T, c *Connection, tag string, stop <-chan struct{}) int {
+	n := 0
+	for {
+		select {
+		case <-stop:
+			return n
+		default:
+		}
+		want := tag + "-" + strconv.Itoa(n)
+		r := c.Api("echo", want)
+		if r == nil {
+			t.Errorf("%s: Api gave nil after %d round trips: %v", tag, n, c.Err())
+			return n
+		}
+		if got := r.GetBody(); got != want {
+			t.Errorf("%s: reply %q to command %q", tag, got, want)
+			return n
+		}
+		n++
+	}
+}
+
+// While one goroutine makes round trips back to back, the callers read the socket; events
+// fired meanwhile still reach a goroutine that waits for them, in order and promptly.
+func TestReadDutyEventsDuringRoundTrips(t *testing.T) {
+	checkLeaks(t)
+	srv := fakeFS(t)
+	c := inbound(t, srv)
+	require.NoError(t, c.Events("plain", "CUSTOM my::duty"))
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var trips int
+	wg.Add(1)
+	go func() { defer wg.Done(); trips = apiLoop(t, c, "a", stop) }()
+
+	const events = 50
+	for i := 0; i < events; i++ {
+		srv.FireEvent("CUSTOM", map[string]string{"Event-Subclass": "my::duty", "X-Seq": strconv.Itoa(i)}, "")
+		ev := c.RecvEventTimed(5000)
+		require.NotNil(t, ev, "event %d not received while round trips run", i)
+		require.Equal(t, strconv.Itoa(i), ev.GetHeader("X-Seq"))
+		time.Sleep(time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+	assert.Greater(t, trips, 0)
+}
+
+// Back-to-back round trips from one goroutine are the pattern the read duty is for: the
+// callers read their own replies.
+func TestReadDutyTaken(t *testing.T) {
+	srv := fakeFS(t)
+	c := inbound(t, srv)
+	// Whether the reader goroutine stepped out before the next command depends on the
+	// scheduler; on a loaded machine it may take many round trips.
+	deadline := time.Now().Add(10 * time.Second)
+	for c.state().duty.turns.Load() == 0 && time.Now().Before(deadline) {
+		require.NotNil(t, c.Api("echo", "x"))
+	}
+	assert.Greater(t, c.state().duty.turns.Load(), uint64(0), "no caller ever read its own reply")
+}
+
+// Events that arrive while only callers read are queued by them: nothing is lost when no
+// goroutine waits for events.
+func TestReadDutyQueuesEvents(t *testing.T) {
+	checkLeaks(t)
+	srv := fakeFS(t)
+	c := inbound(t, srv)
+	require.NoError(t, c.Events("plain", "CUSTOM my::duty"))
+
+	const events = 200
+	for i := 0; i < events; i++ {
+		r := c.Api("echo", strconv.Itoa(i))
+		require.NotNil(t, r)
+		require.Equal(t, strconv.Itoa(i), r.GetBody())
+		srv.FireEvent("CUSTOM", map[string]string{"Event-Subclass": "my::duty", "X-Seq": strconv.Itoa(i)}, "")
+	}
+	for i := 0; i < events; i++ {
+		ev := c.RecvEventTimed(5000)
+		require.NotNil(t, ev, "event %d lost", i)
+		require.Equal(t, strconv.Itoa(i), ev.GetHeader("X-Seq"))
+	}
+}
+
+// Several goroutines making round trips, background jobs and an event consumer share one
+// connection: every reply reaches its own caller whoever reads.
+func TestReadDutyMixedCallers(t *testing.T) {
+	checkLeaks(t)
+	srv := fakeFS(t)
+	c := inbound(t, srv)
+	require.NoError(t, c.Events("plain", "CUSTOM my::duty"))
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for g := 0; g < 3; g++ {
+		wg.Add(1)
+		go func(g int) { defer wg.Done(); apiLoop(t, c, "g"+strconv.Itoa(g), stop) }(g)
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			arg := fmt.Sprintf("job-%d", i)
+			j, err := c.BackgroundJob(context.Background(), "echo", arg)
+			if !assert.NoError(t, err) {
+				return
+			}
+			ev, err := j.Wait(context.Background())
+			if !assert.NoError(t, err) || !assert.Equal(t, arg, ev.GetBody()) {
+				return
+			}
+		}
+	}()
+	for i := 0; i < 30; i++ {
+		srv.FireEvent("CUSTOM", map[string]string{"Event-Subclass": "my::duty", "X-Seq": strconv.Itoa(i)}, "")
+		ev := recvWhere(t, c, 5*time.Second, named("CUSTOM"))
+		require.Equal(t, strconv.Itoa(i), ev.GetHeader("X-Seq"))
+		time.Sleep(2 * time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+}
+
+// A caller reading for itself meets the end of the connection: it and every other waiter
+// get ErrDisconnected, and the event stream ends with the notice.
+func TestReadDutyCallerSeesEnd(t *testing.T) {
+	checkLeaks(t)
+	addr := rawFS(t, func(nc net.Conn, r *bufio.Reader) {
+		for i := 0; ; i++ {
+			cmd := readBlock(r)
+			switch {
+			case cmd == "":
+				return
+			case strings.HasPrefix(cmd, "api ") && i == 100:
+				nc.Write([]byte("Content-Type: text/disconnect-notice\nContent-Length: 3\n\nbye"))
+				return
+			case strings.HasPrefix(cmd, "api "):
+				nc.Write([]byte("Content-Type: api/response\nContent-Length: 2\n\nok"))
+			default:
+				nc.Write([]byte("Content-Type: command/reply\nReply-Text: +OK\n\n"))
+			}
+		}
+	})
+	c, err := Dial(context.Background(), addr)
+	require.NoError(t, err)
+	defer c.Close()
+	n := 0
+	for ; n < 200; n++ {
+		if c.Api("status") == nil {
+			break
+		}
+	}
+	assert.Equal(t, 100, n)
+	assert.ErrorIs(t, c.Err(), ErrDisconnected)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ev, err := c.RecvEventContext(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "text/disconnect-notice", ev.ContentType())
+	_, err = c.RecvEventContext(ctx)
+	assert.ErrorIs(t, err, ErrDisconnected)
+}
+
+// Close while goroutines make round trips back to back: they stop with ErrClosed, and the
+// reader goroutine (whether in the poller or stepped out) ends.
+func TestReadDutyClose(t *testing.T) {
+	checkLeaks(t)
+	srv := fakeFS(t)
+	c := inbound(t, srv)
+	var wg sync.WaitGroup
+	for g := 0; g < 2; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c.Api("echo", "x") != nil {
+			}
+			assert.ErrorIs(t, c.Err(), ErrClosed)
+		}()
+	}
+	time.Sleep(50 * time.Millisecond)
+	require.NoError(t, c.Close())
+	wg.Wait()
+}
