@@ -168,31 +168,25 @@ func (s *connState) receivePolled(f *os.File) (errText string, ended bool) {
 	if err != nil {
 		return "", false
 	}
-	h := s.h
 	s.duty.serve(rc)
 	defer s.duty.stop()
+	// The callback reads and routes everything that can be had without waiting, and returns
+	// false to wait for readability, true when the connection ended or the reader steps out.
+	// Waiting inside one Read keeps the readiness the poller saw while the callback ran.
+	steppedOut := false
+	step := func(uintptr) bool {
+		res, text := s.readReady(nil)
+		if res == batchWait {
+			steppedOut = s.stepOut()
+			return steppedOut
+		}
+		errText, ended = text, true
+		return true
+	}
 	var lease *time.Timer
 	for {
-		// One Read until the connection ends or the reader steps out: the callback reads
-		// and routes everything that can be had without waiting, and returns false to wait
-		// for readability. Waiting inside one Read keeps the readiness the poller saw while
-		// the callback ran.
-		steppedOut := false
-		_ = rc.Read(func(uintptr) bool {
-			for {
-				n, res, text := h.recvBatch()
-				s.deliver(n)
-				switch res {
-				case batchFull:
-					continue
-				case batchWait:
-					steppedOut = s.stepOut()
-					return steppedOut
-				}
-				errText, ended = text, true
-				return true
-			}
-		})
+		steppedOut = false
+		_ = rc.Read(step)
 		if ended {
 			return errText, true
 		}
@@ -204,6 +198,20 @@ func (s *connState) receivePolled(f *os.File) (errText string, ended bool) {
 		}
 		if callerEnded, text := s.duty.reclaim(lease); callerEnded {
 			return text, true
+		}
+	}
+}
+
+// readReady receives and routes messages until none can be had without waiting
+// (batchWait), the connection ended (the library's reason in text), or, given a caller's
+// request, that request has its reply (batchFull: more may be buffered).
+func (s *connState) readReady(req *request) (res int, text string) {
+	for {
+		var n int
+		n, res, text = s.h.recvBatch()
+		s.deliver(n)
+		if res != batchFull || (req != nil && len(req.ch) > 0) {
+			return res, text
 		}
 	}
 }
@@ -240,22 +248,15 @@ func (s *connState) readFor(rc syscall.RawConn, req *request) {
 // waiting, and reports whether the turn is over.
 func (s *connState) turnStep(uintptr) bool {
 	t := &s.turn
-	for {
-		n, res, text := s.h.recvBatch()
-		s.deliver(n)
-		got := len(t.req.ch) > 0
-		switch res {
-		case batchFull:
-			if got {
-				// Leave the rest to the reader goroutine rather than read a busy stream on
-				// the caller's time.
-				t.more = true
-				return true
-			}
-			continue
-		case batchWait:
-			return got
-		}
+	switch res, text := s.readReady(t.req); res {
+	case batchFull:
+		// The reply is in: leave the rest to the reader goroutine rather than read a busy
+		// stream on the caller's time.
+		t.more = true
+		return true
+	case batchWait:
+		return len(t.req.ch) > 0
+	default:
 		t.ended, t.endText = true, text
 		return true
 	}

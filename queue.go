@@ -134,60 +134,42 @@ func (q *eventQueue) pop(ctx context.Context, timeout time.Duration) (*Event, er
 	if ctx != nil {
 		done = ctx.Done()
 	}
-	for {
+	for waiting := false; ; {
 		ev, ok, err := q.tryPop()
 		if ok || err != nil {
 			return ev, err
 		}
-		if timeout > 0 && timer == nil {
-			t := time.NewTimer(timeout)
-			defer t.Stop()
-			timer = t.C
+		if !waiting {
+			waiting = true
+			if q.duty != nil {
+				// So that somebody reads while a consumer waits (see readduty.go).
+				q.duty.waitBegin()
+				defer q.duty.waitEnd()
+			}
+			if timeout > 0 {
+				t := time.NewTimer(timeout)
+				defer t.Stop()
+				timer = t.C
+			}
 		}
-		switch q.wait(done, timer) {
-		case queueEnded:
+		select {
+		case <-q.signal:
+		case <-q.done:
 			// Drain what is left, then report the end.
 			ev, ok, err := q.tryPop()
 			if ok {
 				return ev, nil
 			}
 			return nil, err
-		case queueCancelled:
+		case <-done:
 			return nil, ctx.Err()
-		case queueTimedOut:
+		case <-timer:
 			ev, ok, err := q.tryPop()
 			if ok || err != nil {
 				return ev, err
 			}
 			return nil, nil
 		}
-	}
-}
-
-// What ended a wait of pop.
-const (
-	queueSignalled = iota
-	queueEnded
-	queueCancelled
-	queueTimedOut
-)
-
-// wait blocks until events may be waiting, the queue ends, done is closed or timer fires.
-// Meanwhile the connection knows a consumer waits, so that somebody reads.
-func (q *eventQueue) wait(done <-chan struct{}, timer <-chan time.Time) int {
-	if q.duty != nil {
-		q.duty.waitBegin()
-		defer q.duty.waitEnd()
-	}
-	select {
-	case <-q.signal:
-		return queueSignalled
-	case <-q.done:
-		return queueEnded
-	case <-done:
-		return queueCancelled
-	case <-timer:
-		return queueTimedOut
 	}
 }
 

@@ -27,16 +27,11 @@ import (
 // or at most readLease.
 const readLease = time.Millisecond
 
-// States of the duty.
-const (
-	dutyReader int32 = iota // the reader goroutine reads (or waits in the poller)
-	dutyFree                // nobody: the reader goroutine stepped out for callers
-	dutyCaller              // a goroutine waiting for its reply reads
-)
-
 type readDuty struct {
-	mu    sync.Mutex
-	state atomic.Int32 // written under mu; read without it to skip the lock
+	mu sync.Mutex
+	// free: nobody holds the duty (the reader goroutine stepped out and no caller reads).
+	// Written under mu; read without it to skip the lock.
+	free atomic.Bool
 
 	// Under mu. rc is the poller's handle on the socket while the reader goroutine serves it
 	// (nil otherwise, and then nobody may take the duty); readFn reads for a caller.
@@ -64,7 +59,7 @@ func (d *readDuty) init() { d.kick = make(chan struct{}, 1) }
 // nobody holds it. waitEnd is called when it stops waiting.
 func (d *readDuty) waitBegin() {
 	d.waiting.Add(1)
-	if d.state.Load() == dutyFree {
+	if d.free.Load() {
 		d.sendKick()
 	}
 }
@@ -80,15 +75,15 @@ func (d *readDuty) sendKick() {
 
 // take gives the duty to a caller if nobody holds it, with the poller's handle.
 func (d *readDuty) take() (syscall.RawConn, bool) {
-	if d.state.Load() != dutyFree {
+	if !d.free.Load() {
 		return nil, false
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.state.Load() != dutyFree || d.rc == nil {
+	if !d.free.Load() || d.rc == nil {
 		return nil, false
 	}
-	d.state.Store(dutyCaller)
+	d.free.Store(false)
 	d.turns.Add(1)
 	return d.rc, true
 }
@@ -101,7 +96,7 @@ func (d *readDuty) release(kick bool, ended bool, endText string) {
 		d.ended, d.endText = true, endText
 	}
 	d.lastRelease = time.Now()
-	d.state.Store(dutyFree)
+	d.free.Store(true)
 	d.mu.Unlock()
 	if kick || ended || d.waiting.Load() > 0 {
 		d.sendKick()
@@ -112,7 +107,7 @@ func (d *readDuty) release(kick bool, ended bool, endText string) {
 func (d *readDuty) serve(rc syscall.RawConn) {
 	d.mu.Lock()
 	d.rc = rc
-	d.state.Store(dutyReader)
+	d.free.Store(false)
 	d.mu.Unlock()
 }
 
@@ -120,19 +115,19 @@ func (d *readDuty) serve(rc syscall.RawConn) {
 func (d *readDuty) stop() {
 	d.mu.Lock()
 	d.rc = nil
-	d.state.Store(dutyReader)
+	d.free.Store(false)
 	d.mu.Unlock()
 }
 
 // stepOut lets callers read: the reader goroutine leaves the poller, unless somebody waits
-// for events. (The state is stored before waiting is loaded, and waitBegin does the
+// for events. (free is stored before waiting is loaded, and waitBegin does the
 // opposite, so one of the two always sees the other.)
 func (d *readDuty) stepOut() bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.state.Store(dutyFree)
+	d.free.Store(true)
 	if d.waiting.Load() > 0 {
-		d.state.Store(dutyReader)
+		d.free.Store(false)
 		return false
 	}
 	d.lastRelease = time.Now()
@@ -152,10 +147,10 @@ func (d *readDuty) reclaim(t *time.Timer) (ended bool, endText string) {
 		case <-t.C:
 		}
 		d.mu.Lock()
-		if d.state.Load() == dutyFree {
+		if d.free.Load() {
 			idle := time.Since(d.lastRelease)
 			if kicked || d.ended || idle >= readLease {
-				d.state.Store(dutyReader)
+				d.free.Store(false)
 				ended, endText = d.ended, d.endText
 				d.mu.Unlock()
 				return ended, endText

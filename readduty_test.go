@@ -15,6 +15,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/cgoesl/esl/esltest"
 )
 
 // apiLoop makes back-to-back twin round trips (the callers that read their own replies)
@@ -41,13 +43,25 @@ func apiLoop(t *testing.T, c *Connection, tag string, stop <-chan struct{}) int 
 	}
 }
 
-// While one goroutine makes round trips back to back, the callers read the socket; events
-// fired meanwhile still reach a goroutine that waits for them, in order and promptly.
-func TestReadDutyEventsDuringRoundTrips(t *testing.T) {
+// dutyConn is a connection to a fake server, subscribed to the CUSTOM my::duty events that
+// fireSeq sends, with a leak check at the end of the test.
+func dutyConn(t *testing.T) (*esltest.Server, *Connection) {
 	checkLeaks(t)
 	srv := fakeFS(t)
 	c := inbound(t, srv)
 	require.NoError(t, c.Events("plain", "CUSTOM my::duty"))
+	return srv, c
+}
+
+// fireSeq fires event number i (its X-Seq header).
+func fireSeq(srv *esltest.Server, i int) {
+	srv.FireEvent("CUSTOM", map[string]string{"Event-Subclass": "my::duty", "X-Seq": strconv.Itoa(i)}, "")
+}
+
+// While one goroutine makes round trips back to back, the callers read the socket; events
+// fired meanwhile still reach a goroutine that waits for them, in order and promptly.
+func TestReadDutyEventsDuringRoundTrips(t *testing.T) {
+	srv, c := dutyConn(t)
 
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -57,7 +71,7 @@ func TestReadDutyEventsDuringRoundTrips(t *testing.T) {
 
 	const events = 50
 	for i := 0; i < events; i++ {
-		srv.FireEvent("CUSTOM", map[string]string{"Event-Subclass": "my::duty", "X-Seq": strconv.Itoa(i)}, "")
+		fireSeq(srv, i)
 		ev := c.RecvEventTimed(5000)
 		require.NotNil(t, ev, "event %d not received while round trips run", i)
 		require.Equal(t, strconv.Itoa(i), ev.GetHeader("X-Seq"))
@@ -85,17 +99,14 @@ func TestReadDutyTaken(t *testing.T) {
 // Events that arrive while only callers read are queued by them: nothing is lost when no
 // goroutine waits for events.
 func TestReadDutyQueuesEvents(t *testing.T) {
-	checkLeaks(t)
-	srv := fakeFS(t)
-	c := inbound(t, srv)
-	require.NoError(t, c.Events("plain", "CUSTOM my::duty"))
+	srv, c := dutyConn(t)
 
 	const events = 200
 	for i := 0; i < events; i++ {
 		r := c.Api("echo", strconv.Itoa(i))
 		require.NotNil(t, r)
 		require.Equal(t, strconv.Itoa(i), r.GetBody())
-		srv.FireEvent("CUSTOM", map[string]string{"Event-Subclass": "my::duty", "X-Seq": strconv.Itoa(i)}, "")
+		fireSeq(srv, i)
 	}
 	for i := 0; i < events; i++ {
 		ev := c.RecvEventTimed(5000)
@@ -107,10 +118,7 @@ func TestReadDutyQueuesEvents(t *testing.T) {
 // Several goroutines making round trips, background jobs and an event consumer share one
 // connection: every reply reaches its own caller whoever reads.
 func TestReadDutyMixedCallers(t *testing.T) {
-	checkLeaks(t)
-	srv := fakeFS(t)
-	c := inbound(t, srv)
-	require.NoError(t, c.Events("plain", "CUSTOM my::duty"))
+	srv, c := dutyConn(t)
 
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -139,7 +147,7 @@ func TestReadDutyMixedCallers(t *testing.T) {
 		}
 	}()
 	for i := 0; i < 30; i++ {
-		srv.FireEvent("CUSTOM", map[string]string{"Event-Subclass": "my::duty", "X-Seq": strconv.Itoa(i)}, "")
+		fireSeq(srv, i)
 		ev := recvWhere(t, c, 5*time.Second, named("CUSTOM"))
 		require.Equal(t, strconv.Itoa(i), ev.GetHeader("X-Seq"))
 		time.Sleep(2 * time.Millisecond)
