@@ -328,7 +328,8 @@ func (h *handle) message(i int) (reply bool, e *Event) {
 	c := h.c
 	m := &unsafe.Slice(c.msgs, int(c.nmsg))[i]
 	size, nhdr, nelem, strsOff := int(m.size), int(m.nhdr), int(m.nelem), int(m.strs_off)
-	e = &Event{id: int(m.event_id), priority: Priority(m.priority), packed: true}
+	e = &Event{id: int(m.event_id), priority: Priority(m.priority), packed: m.is_text == 0,
+		text: m.is_text != 0, textLen: uint32(m.text_len)}
 	if size > 0 {
 		src := unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(c.buf), uintptr(m.off))), size)
 		// make and copy of len(src) compile to one allocation without zeroing

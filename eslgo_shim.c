@@ -346,6 +346,37 @@ static int pack(eslgo_conn_t *c, esl_event_t *e, int outer, int reply)
 }
 
 #ifdef ESLGO_HAVE_WIRE
+/* A plain event that Go can read from its text alone (esl_wire_plain_check) is packed as the
+ * text itself: no header table, and nothing looked at beyond the stops of each line; Go finds
+ * the headers it is asked for. 1 when packed, 0 when the event needs the tables, -1 when memory
+ * ran out. */
+static int pack_text(eslgo_conn_t *c, const char *text, size_t len)
+{
+	esl_wire_plain_info_t info;
+	eslgo_msg_t *m;
+	size_t start, pos;
+	int r = esl_wire_plain_check((esl_wire_t *) c->spans_wire, text, len, &info);
+
+	if (r <= 0) {
+		return r;
+	}
+	if (!(m = begin_msg(c, &start))) {
+		return -1;
+	}
+	pos = start;
+	if (put(c, &pos, text, len)) {
+		return -1;
+	}
+	m->is_text = 1;
+	m->text_len = (uint32_t) info.header_len;
+	if (info.has_body) {
+		m->has_body = 1;
+		m->body_off = (uint32_t) info.body_off;
+		m->body_len = (uint32_t) info.body_len;
+	}
+	return finish_msg(c, m, start, start, pos, (int) info.event_id, ESL_PRIORITY_NORMAL, 0) ? -1 : 1;
+}
+
 /* The inner event of a text/event-plain or text/event-json message packed straight from its
  * body, with no C event in between: for plain, the header section is copied whole (names and
  * values are spans of it) and only values with escapes are copied decoded after it; for JSON,
@@ -357,9 +388,13 @@ static int pack_inner(eslgo_conn_t *c, const char *text, size_t len, int json)
 	eslgo_msg_t *m;
 	eslgo_hdr_t *h;
 	size_t start, strs, pos, i;
-	int r = json ? esl_wire_json_spans((esl_wire_t *) c->spans_wire, text, len, &p)
-				 : esl_wire_plain_spans((esl_wire_t *) c->spans_wire, text, len, &p);
+	int r;
 
+	if (!json && (r = pack_text(c, text, len))) {
+		return r;
+	}
+	r = json ? esl_wire_json_spans((esl_wire_t *) c->spans_wire, text, len, &p)
+			 : esl_wire_plain_spans((esl_wire_t *) c->spans_wire, text, len, &p);
 	if (r <= 0) {
 		return r;
 	}

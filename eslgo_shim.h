@@ -47,6 +47,10 @@ typedef struct {
 	uint32_t body_off, body_len;	/* in the strings */
 	/* the outer message is a reply (command/reply, api/response, or no Content-Type) */
 	int32_t is_reply;
+	/* a plain event kept as its text (esl_wire_plain_check): no tables, the strings are the
+	 * text, and its header section is their first text_len bytes; 0 otherwise */
+	int32_t is_text;
+	uint32_t text_len;
 } eslgo_msg_t;
 
 /* A connection: the libesl handle plus the packed messages of the last receive. */

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"unsafe"
 )
 
 // Priority is the priority of an event (esl_priority_t).
@@ -57,6 +59,9 @@ type Event struct {
 	priority Priority
 	headers  []header // used unless packed
 	packed   bool     // the headers are recs and spans into data (see event_packed.go)
+	text     bool     // the headers are the lines of data[:textLen] (see event_text.go)
+	textLen  uint32
+	table    unsafe.Pointer // text: *[]header once built (atomic)
 	data     string
 	recs     []rec
 	spans    []span
@@ -167,6 +172,17 @@ func (e *Event) header(name string, idx ...int) (string, bool) {
 	if e == nil {
 		return "", false
 	}
+	if e.text {
+		v, ok := e.textHeader(name)
+		switch {
+		case !ok && name == "_body" && e.hasBody:
+			return e.body, true
+		case !ok || len(idx) > 0 && idx[0] > -1:
+			// a text event has no array headers
+			return "", false
+		}
+		return v, true
+	}
 	i := e.find(name)
 	if i < 0 {
 		if name == "_body" && e.hasBody {
@@ -187,6 +203,12 @@ func (e *Event) header(name string, idx ...int) (string, bool) {
 // as a one-element slice; nil when missing.
 func (e *Event) HeaderValues(name string) []string {
 	if e == nil {
+		return nil
+	}
+	if e.text {
+		if v, ok := e.textHeader(name); ok {
+			return []string{v}
+		}
 		return nil
 	}
 	i := e.find(name)
@@ -334,10 +356,13 @@ func (e *Event) Clone() *Event {
 	if e == nil {
 		return nil
 	}
-	c := *e
-	c.cursor = 0
-	if e.packed {
-		// The packed tables are never written to: the copy shares them.
+	// Field by field: table may be written by another reader at the same time.
+	c := Event{id: e.id, priority: e.priority, headers: e.headers, packed: e.packed, text: e.text,
+		textLen: e.textLen, table: atomic.LoadPointer(&e.table), data: e.data, recs: e.recs,
+		spans: e.spans, body: e.body, hasBody: e.hasBody}
+	if e.packed || e.text {
+		// The packed tables, the text and its header table are never written to: the copy
+		// shares them.
 		return &c
 	}
 	c.headers = make([]header, len(e.headers))
@@ -353,6 +378,14 @@ func (e *Event) Clone() *Event {
 // find returns the index of the first header named name (ASCII case-insensitive, as
 // libesl compares), or -1.
 func (e *Event) find(name string) int {
+	if e.text {
+		for i, h := range e.textTable() {
+			if asciiEqualFold(h.name, name) {
+				return i
+			}
+		}
+		return -1
+	}
 	if e.packed {
 		for i := range e.recs {
 			r := &e.recs[i]

@@ -20,6 +20,9 @@ type span struct {
 }
 
 func (e *Event) count() int {
+	if e.text {
+		return len(e.textTable())
+	}
 	if e.packed {
 		return len(e.recs)
 	}
@@ -27,6 +30,9 @@ func (e *Event) count() int {
 }
 
 func (e *Event) nameAt(i int) string {
+	if e.text {
+		return e.textTable()[i].name
+	}
 	if e.packed {
 		r := &e.recs[i]
 		return e.data[r.nameOff : r.nameOff+r.nameLen]
@@ -35,6 +41,9 @@ func (e *Event) nameAt(i int) string {
 }
 
 func (e *Event) valueAt(i int) string {
+	if e.text {
+		return e.textTable()[i].value
+	}
 	if e.packed {
 		r := &e.recs[i]
 		return e.data[r.valueOff : r.valueOff+r.valueLen]
@@ -44,6 +53,9 @@ func (e *Event) valueAt(i int) string {
 
 // nelemAt is the element count of header i; 0 for a scalar header.
 func (e *Event) nelemAt(i int) int {
+	if e.text {
+		return 0
+	}
 	if e.packed {
 		return int(e.recs[i].nelem)
 	}
@@ -63,6 +75,9 @@ func (e *Event) elemAt(i, j int) string {
 
 // arrayAt returns the elements of header i (nil for a scalar header).
 func (e *Event) arrayAt(i int) []string {
+	if e.text {
+		return nil
+	}
 	if !e.packed {
 		return e.headers[i].array
 	}
@@ -79,6 +94,13 @@ func (e *Event) arrayAt(i int) []string {
 
 // unpack converts a packed event to the header slice before a change.
 func (e *Event) unpack() {
+	if e.text {
+		t := e.textTable()
+		hs := make([]header, len(t), len(t)+4)
+		copy(hs, t)
+		e.headers, e.text, e.table = hs, false, nil
+		return
+	}
 	if !e.packed {
 		return
 	}

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -113,7 +115,28 @@ func innerPathsDiff(tb testing.TB, text []byte, json bool) (taken bool, diff str
 		return true, fmt.Sprintf("priority %v, full parse %v", fast.priority, full.priority)
 	case fast.HasBody() != full.HasBody() || fast.GetBody() != full.GetBody():
 		return true, fmt.Sprintf("body %v %q, full parse %v %q", fast.HasBody(), fast.GetBody(), full.HasBody(), full.GetBody())
-	case fast.count() != full.count():
+	}
+	// Lookups first: an event kept as its text answers them from the text, before anything
+	// builds its header table.
+	names := []string{"", "_body", "Event-Name", "Content-Length", "no-such-header", "a:b"}
+	for i := 0; i < full.count(); i++ {
+		n := full.nameAt(i)
+		names = append(names, n, strings.ToUpper(n), strings.ToLower(n), n+":", n+"x")
+	}
+	for _, n := range names {
+		fv, fok := fast.Header(n)
+		v, ok := full.Header(n)
+		if fv != v || fok != ok {
+			return true, fmt.Sprintf("Header(%q) = %q %v, full parse %q %v", n, fv, fok, v, ok)
+		}
+		if fv, v := fast.GetHeader(n, 0), full.GetHeader(n, 0); fv != v {
+			return true, fmt.Sprintf("GetHeader(%q, 0) = %q, full parse %q", n, fv, v)
+		}
+		if fv, v := fast.HeaderValues(n), full.HeaderValues(n); !slices.Equal(fv, v) {
+			return true, fmt.Sprintf("HeaderValues(%q) = %q, full parse %q", n, fv, v)
+		}
+	}
+	if fast.count() != full.count() {
 		return true, fmt.Sprintf("%d headers, full parse %d", fast.count(), full.count())
 	}
 	for i := 0; i < fast.count(); i++ {
@@ -136,6 +159,9 @@ func TestEventsFromText(t *testing.T) {
 			taken, diff := innerPathsDiff(t, b, ct == "text/event-json")
 			if !taken {
 				t.Errorf("%s event %d: not packed from its text", ct, i)
+			}
+			if ev, _ := packInner(b, ct == "text/event-json", true); ev != nil && ev.text != (ct == "text/event-plain") {
+				t.Errorf("%s event %d: kept as text %v", ct, i, ev.text)
 			}
 			if diff != "" {
 				t.Errorf("%s event %d: %s", ct, i, diff)
@@ -161,6 +187,9 @@ func FuzzPlainSpans(f *testing.F) {
 		"Event-Name: CUSTOM\n\nbody without a length",
 		"A: 1\nA:\n", "X: ARRAY::a|:b\n", "X: ARRAY%3A%3Aa\n", "A[1]: x\n", "_body: x\n",
 		"Event-Name: CUSTOM\nevent-name: HEARTBEAT\n", "A: 1\x00\nB: 2\n", "Content-Length: 3\n\na\x00b",
+		"A: x\na: y\nA-B: z\n: empty name\n_BODY: b\ncontent-length: 2\n\nhi", "X: ARRAY%3a%3Ay\n", "X: AR%52AY::y\n",
+		"Event-Name: CHANNEL%5FANSWER\n", "X: ARRAY:y\n", "N%41me: ARRAY\nY: %59\n", "A:  \n", "A: %0\nB: %",
+		"A: 1\nB[: 2\n", "Content-Length: 1\nEvent-Name: API\n\n\n", "Event-Name:  HEARTBEAT\nA: %2a%2A%00\n",
 	} {
 		f.Add([]byte(s))
 	}

@@ -1186,6 +1186,34 @@ static inline size_t next_stop(const uint64_t *m, size_t q)
 	return (b << 6) + (size_t) __builtin_ctzll(bits);
 }
 
+/* The stop map of a whole text in w->mask, with a stop at the end of the text and a block of
+ * zeros after it (for map_window). NULL when memory ran out. */
+static const uint64_t *map_text(esl_wire_t *w, const unsigned char *t, size_t len)
+{
+	size_t nblk = len / 64 + 1, b = nblk - 1, rest = len - 64 * b;
+	unsigned char tail[64] = { 0 };
+	uint64_t *m;
+
+	if (nblk + 1 > w->mask_cap) {
+		uint64_t *nm = realloc(w->mask, (nblk + 1) * sizeof(*nm));
+		if (!nm) {
+			return NULL;
+		}
+		w->mask = nm;
+		w->mask_cap = nblk + 1;
+	}
+	m = w->mask;
+	map_blocks(t, b, m);
+	/* the last, partial block */
+	if (rest) {
+		memcpy(tail, t + 64 * b, rest);
+	}
+	block_map(tail, &m[b]);
+	m[b] = (m[b] & (((uint64_t) 1 << rest) - 1)) | ((uint64_t) 1 << rest);
+	m[b + 1] = 0;
+	return m;
+}
+
 /* Copies n bytes; may write up to 31 bytes past o + n and read up to 31 past s + n when
  * both buffers have that room (far is how many bytes may be read from s). */
 static inline void copy_span(char *o, const unsigned char *s, size_t n, size_t far)
@@ -1226,8 +1254,8 @@ static inline __attribute__((always_inline)) int scan_lines_mode(esl_wire_t *w, 
 																 const int spans, scan_t *sc)
 {
 	const unsigned char *t = (const unsigned char *) text;
-	size_t nblk = len / 64 + 1, q = 0, b;
-	uint64_t *m;
+	size_t q = 0;
+	const uint64_t *m;
 	char *o;
 	int nevname = 0;
 
@@ -1235,33 +1263,8 @@ static inline __attribute__((always_inline)) int scan_lines_mode(esl_wire_t *w, 
 	sc->event_id = ESL_EVENT_CUSTOM;
 	w->nline = 0;
 	/* the output never outgrows the text: a line gives back at most the byte after its last */
-	if (text_room(w, len)) {
+	if (text_room(w, len) || !(m = map_text(w, t, len))) {
 		return -1;
-	}
-	/* one more block of zeros after the last, for map_window */
-	if (nblk + 1 > w->mask_cap) {
-		uint64_t *nm = realloc(w->mask, (nblk + 1) * sizeof(*nm));
-		if (!nm) {
-			return -1;
-		}
-		w->mask = nm;
-		w->mask_cap = nblk + 1;
-	}
-	m = w->mask;
-	map_blocks(t, nblk - 1, m);
-	b = nblk - 1;
-	{
-		/* the last, partial block, with a stop at the end of the text */
-		unsigned char tail[64] = { 0 };
-		size_t rest = len - 64 * b;
-		uint64_t keep = ((uint64_t) 1 << rest) - 1, stop = (uint64_t) 1 << rest;
-
-		if (rest) {
-			memcpy(tail, t + 64 * b, rest);
-		}
-		block_map(tail, &m[b]);
-		m[b] = (m[b] & keep) | stop;
-		m[b + 1] = 0;
 	}
 
 	o = w->text;
@@ -2081,6 +2084,121 @@ int esl_wire_plain_spans(esl_wire_t *w, const char *text, size_t len, esl_wire_s
 		out->body_off = sc.body_off;
 		out->body_len = len - sc.body_off;
 	}
+	return 1;
+}
+
+/* The escape at t[q] ('%' and two hex digits) decodes to c. */
+static inline int escape_is(const unsigned char *t, size_t q, size_t len, unsigned char c)
+{
+	return len - q >= 3 && hexv[t[q + 1]] == (c >> 4) + 1 && hexv[t[q + 2]] == (c & 15) + 1;
+}
+
+int esl_wire_plain_check(esl_wire_t *w, const char *text, size_t len, esl_wire_plain_info_t *out)
+{
+	const unsigned char *t = (const unsigned char *) text;
+	const uint64_t *m;
+	size_t q = 0;
+	int nevname = 0, have_cl = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->event_id = ESL_EVENT_CUSTOM;
+	if (!w || w->api_build || !text || len > UINT32_MAX / 2) {
+		return 0;
+	}
+	if (!(m = map_text(w, t, len))) {
+		return -1;
+	}
+	/* the rules of scan_lines for an inner event, looking at the stops only */
+	while (q < len) {
+		size_t ns, vstart;
+
+		if (t[q] == '\n') {
+			out->header_len = q;
+			if (have_cl) {
+				out->has_body = 1;
+				out->body_off = q + 1;
+				out->body_len = len - q - 1;
+			}
+			return 1;
+		}
+		/* the name runs to the first ':'; '%' in a name is kept as it is */
+		ns = next_stop(m, q);
+		while (ns < len && t[ns] == '%') {
+			ns = next_stop(m, ns + 1);
+		}
+		if (ns >= len) {
+			/* a last line without ':' */
+			break;
+		}
+		switch (t[ns]) {
+		case ':':
+			break;
+		case '\n':
+			/* a line without ':' */
+			q = ns + 1;
+			continue;
+		default:
+			/* '[' in a name (array rules) or a NUL byte: the full parse decides */
+			return 0;
+		}
+		if ((ns - q == 5 && !memcmp(t + q, "_body", 5))) {
+			return 0;
+		}
+		if (ns - q == 10 && is_lower_name((const char *) t + q, "event-name", 10)) {
+			size_t e = ns + 1;
+
+			while (e < len && t[e] != '\n') {
+				e++;
+			}
+			vstart = ns + 1;
+			while (vstart < e && t[vstart] == ' ') {
+				vstart++;
+			}
+			/* a second Event-Name, or one with escapes, takes the full parse */
+			if (nevname++ || memchr(t + vstart, '%', e - vstart)) {
+				return 0;
+			}
+			esl_name_event_n((const char *) t + vstart, e - vstart, &out->event_id);
+		} else if (ns - q == 14 && is_lower_name((const char *) t + q, CL_NAME, 14)) {
+			have_cl = 1;
+		}
+		q = ns + 1;
+		while (q < len && t[q] == ' ') {
+			q++;
+		}
+		vstart = q;
+		for (;;) {
+			q = next_stop(m, q);
+			if (q >= len || t[q] == '\n') {
+				break;
+			}
+			switch (t[q]) {
+			case '\0':
+				return 0;
+			case '%':
+				/* escaped letters of "ARRAY" could spell the array marker */
+				if (escape_is(t, q, len, 'A') || escape_is(t, q, len, 'R') || escape_is(t, q, len, 'Y') ||
+					(escape_is(t, q, len, ':') && q - vstart >= 5 && !memcmp(t + q - 5, "ARRAY", 5))) {
+					return 0;
+				}
+				break;
+			case ':':
+				if (q - vstart >= 5 && !memcmp(t + q - 5, "ARRAY", 5)) {
+					return 0;
+				}
+				break;
+			}
+			q++;
+		}
+		if (q == vstart) {
+			/* an empty value deletes headers */
+			return 0;
+		}
+		if (q < len) {
+			q++;
+		}
+	}
+	out->header_len = len;
 	return 1;
 }
 

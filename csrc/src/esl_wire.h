@@ -115,6 +115,23 @@ typedef struct {
  * memory ran out. */
 int esl_wire_plain_spans(esl_wire_t *wire, const char *text, size_t len, esl_wire_spans_t *out);
 
+/* A plain inner event for a caller that keeps its text and finds headers in it itself. */
+typedef struct {
+	size_t header_len;             /* the header section, text[0, header_len): one header per line */
+	esl_event_types_t event_id;
+	int has_body;
+	size_t body_off, body_len;     /* the body, in the text */
+} esl_wire_plain_info_t;
+
+/* Returns 1 when the event esl_wire_plain_spans would give for the text can be read from the
+ * text alone: every line of the header section with a ':' is one header in line order, its name
+ * up to the first ':', its value the rest of the line after any spaces, URL-decoded (two hex
+ * digits; "%00" stays). Fills *out then. 0 when the event needs esl_wire_plain_spans or the full
+ * parse: the cases of esl_wire_plain_spans, and also (erring on the safe side) escapes of 'A',
+ * 'R' or 'Y', "ARRAY" before any ':' in a value, and an Event-Name value with '%'. -1 when
+ * memory ran out. Only the stops of the text are looked at: nothing is copied or decoded. */
+int esl_wire_plain_check(esl_wire_t *wire, const char *text, size_t len, esl_wire_plain_info_t *out);
+
 /* The same for a text/event-json body (NUL-terminated at len): the event esl_wire_parse_json
  * builds with a parser, when every member is one header in order. 0 for anything else (arrays,
  * empty values, "ARRAY::", a second Event-Name, names with '[', not a JSON object). */
