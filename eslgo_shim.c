@@ -347,9 +347,9 @@ static int pack(eslgo_conn_t *c, esl_event_t *e, int outer, int reply)
 
 #ifdef ESLGO_HAVE_WIRE
 /* A plain event that Go can read from its text alone (esl_wire_plain_check) is packed as the
- * text itself: no header table, and nothing looked at beyond the stops of each line; Go finds
- * the headers it is asked for. 1 when packed, 0 when the event needs the tables, -1 when memory
- * ran out. */
+ * text itself: nothing decoded, no header table (which would cost the garbage collector more
+ * than Go's walk over the lines costs); Go decodes only the values it is asked for. 1 when
+ * packed, 0 when the event needs the tables, -1 when memory ran out. */
 static int pack_text(eslgo_conn_t *c, const char *text, size_t len)
 {
 	esl_wire_plain_info_t info;

@@ -2087,118 +2087,210 @@ int esl_wire_plain_spans(esl_wire_t *w, const char *text, size_t len, esl_wire_s
 	return 1;
 }
 
+/* Line maps of one 64-byte block for esl_wire_plain_check: one bit per byte for LF, ':' and
+ * '%'. */
+static inline void line_block(const unsigned char *b, uint64_t *lf, uint64_t *col, uint64_t *pct)
+{
+#if defined(__SSE2__)
+	const __m128i l = _mm_set1_epi8('\n'), c = _mm_set1_epi8(':'), p = _mm_set1_epi8('%');
+	uint64_t ml = 0, mc = 0, mp = 0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		__m128i v = _mm_loadu_si128((const __m128i *) (const void *) (b + 16 * i));
+		ml |= (uint64_t) (unsigned) _mm_movemask_epi8(_mm_cmpeq_epi8(v, l)) << (16 * i);
+		mc |= (uint64_t) (unsigned) _mm_movemask_epi8(_mm_cmpeq_epi8(v, c)) << (16 * i);
+		mp |= (uint64_t) (unsigned) _mm_movemask_epi8(_mm_cmpeq_epi8(v, p)) << (16 * i);
+	}
+	*lf = ml;
+	*col = mc;
+	*pct = mp;
+#else
+	uint64_t ml = 0, mc = 0, mp = 0;
+	int i;
+
+	for (i = 0; i < 64; i++) {
+		ml |= (uint64_t) (b[i] == '\n') << i;
+		mc |= (uint64_t) (b[i] == ':') << i;
+		mp |= (uint64_t) (b[i] == '%') << i;
+	}
+	*lf = ml;
+	*col = mc;
+	*pct = mp;
+#endif
+}
+
+#ifdef HAVE_MAP_BLOCKS_AVX2
+__attribute__((target("avx2"))) static void line_blocks_avx2(const unsigned char *t, size_t n, uint64_t *lf, uint64_t *col,
+															 uint64_t *pct)
+{
+	const __m256i l = _mm256_set1_epi8('\n'), c = _mm256_set1_epi8(':'), p = _mm256_set1_epi8('%');
+	size_t b;
+
+#define MASK64(v0, v1, x)                                                  \
+	((uint64_t) (uint32_t) _mm256_movemask_epi8(_mm256_cmpeq_epi8(v0, x)) | \
+	 (uint64_t) (uint32_t) _mm256_movemask_epi8(_mm256_cmpeq_epi8(v1, x)) << 32)
+	for (b = 0; b < n; b++) {
+		const unsigned char *q = t + 64 * b;
+		__m256i v0 = _mm256_loadu_si256((const __m256i *) (const void *) q);
+		__m256i v1 = _mm256_loadu_si256((const __m256i *) (const void *) (q + 32));
+
+		lf[b] = MASK64(v0, v1, l);
+		col[b] = MASK64(v0, v1, c);
+		pct[b] = MASK64(v0, v1, p);
+	}
+#undef MASK64
+}
+#endif
+
+/* The three line maps of a whole text in w->mask (each nblk + 1 words: the last block, then a
+ * block of zeros), with a bit at the end of the text in the LF and ':' maps so next_stop
+ * always finds one. 0, or -1 when memory ran out. */
+static int line_maps(esl_wire_t *w, const unsigned char *t, size_t len, uint64_t **lf, uint64_t **col, uint64_t **pct)
+{
+	size_t nblk = len / 64 + 1, b = nblk - 1, rest = len - 64 * b, b2;
+	unsigned char tail[64] = { 0 };
+	uint64_t keep = ((uint64_t) 1 << rest) - 1, end = (uint64_t) 1 << rest;
+
+	if (nblk + 1 > SIZE_MAX / 3 / sizeof(uint64_t)) {
+		return -1;
+	}
+	if (3 * (nblk + 1) > w->mask_cap) {
+		uint64_t *nm = realloc(w->mask, 3 * (nblk + 1) * sizeof(*nm));
+		if (!nm) {
+			return -1;
+		}
+		w->mask = nm;
+		w->mask_cap = 3 * (nblk + 1);
+	}
+	*lf = w->mask;
+	*col = *lf + nblk + 1;
+	*pct = *col + nblk + 1;
+#ifdef HAVE_MAP_BLOCKS_AVX2
+	if (__builtin_cpu_supports("avx2")) {
+		line_blocks_avx2(t, b, *lf, *col, *pct);
+	} else
+#endif
+	{
+		for (b2 = 0; b2 < b; b2++) {
+			line_block(t + 64 * b2, &(*lf)[b2], &(*col)[b2], &(*pct)[b2]);
+		}
+	}
+	if (rest) {
+		memcpy(tail, t + 64 * b, rest);
+	}
+	line_block(tail, &(*lf)[b], &(*col)[b], &(*pct)[b]);
+	(*lf)[b] = ((*lf)[b] & keep) | end;
+	(*col)[b] = ((*col)[b] & keep) | end;
+	(*pct)[b] &= keep;
+	(*lf)[b + 1] = (*col)[b + 1] = (*pct)[b + 1] = 0;
+	return 0;
+}
+
 /* The escape at t[q] ('%' and two hex digits) decodes to c. */
 static inline int escape_is(const unsigned char *t, size_t q, size_t len, unsigned char c)
 {
 	return len - q >= 3 && hexv[t[q + 1]] == (c >> 4) + 1 && hexv[t[q + 2]] == (c & 15) + 1;
 }
 
+/* Whether a '%' in t[0, to) is an escape of 'A', 'R' or 'Y', or of ':' after "ARRAY". */
+static int escaped_marker(const unsigned char *t, size_t len, const uint64_t *pct, size_t to)
+{
+	size_t b;
+
+	for (b = 0; b << 6 < to; b++) {
+		uint64_t bits = pct[b];
+
+		while (bits) {
+			size_t q = (b << 6) + (size_t) __builtin_ctzll(bits);
+
+			bits &= bits - 1;
+			if (q >= to) {
+				return 0;
+			}
+			if (escape_is(t, q, len, 'A') || escape_is(t, q, len, 'R') || escape_is(t, q, len, 'Y') ||
+				(escape_is(t, q, len, ':') && q >= 5 && !memcmp(t + q - 5, "ARRAY", 5))) {
+				return 1;
+			}
+		}
+	}
+	return 0;
+}
+
 int esl_wire_plain_check(esl_wire_t *w, const char *text, size_t len, esl_wire_plain_info_t *out)
 {
 	const unsigned char *t = (const unsigned char *) text;
-	const uint64_t *m;
-	size_t q = 0;
-	int nevname = 0, have_cl = 0;
+	uint64_t *lf, *col, *pct;
+	size_t q = 0, h = len;
+	int nevname = 0, have_cl = 0, sep = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->event_id = ESL_EVENT_CUSTOM;
 	if (!w || w->api_build || !text || len > UINT32_MAX / 2) {
 		return 0;
 	}
-	if (!(m = map_text(w, t, len))) {
+	if (line_maps(w, t, len, &lf, &col, &pct)) {
 		return -1;
 	}
-	/* the rules of scan_lines for an inner event, looking at the stops only */
+	/* the lines of the header section, as scan_lines splits an inner event's: a line at a
+	 * time, from its first ':' and its end; the rest of each line is looked at below, for the
+	 * whole section at once */
 	while (q < len) {
-		size_t ns, vstart;
+		size_t e, c, v;
 
 		if (t[q] == '\n') {
-			out->header_len = q;
-			if (have_cl) {
-				out->has_body = 1;
-				out->body_off = q + 1;
-				out->body_len = len - q - 1;
-			}
-			return 1;
-		}
-		/* the name runs to the first ':'; '%' in a name is kept as it is */
-		ns = next_stop(m, q);
-		while (ns < len && t[ns] == '%') {
-			ns = next_stop(m, ns + 1);
-		}
-		if (ns >= len) {
-			/* a last line without ':' */
+			h = q;
+			sep = 1;
 			break;
 		}
-		switch (t[ns]) {
-		case ':':
-			break;
-		case '\n':
-			/* a line without ':' */
-			q = ns + 1;
+		e = next_stop(lf, q);
+		c = next_stop(col, q);
+		if (c > e || c == len) {
+			/* a line without ':' is skipped; so is a last line without one */
+			q = e + 1;
 			continue;
-		default:
-			/* '[' in a name (array rules) or a NUL byte: the full parse decides */
+		}
+		if (c - q == 5 && !memcmp(t + q, "_body", 5)) {
 			return 0;
 		}
-		if ((ns - q == 5 && !memcmp(t + q, "_body", 5))) {
-			return 0;
+		v = c + 1;
+		while (v < e && t[v] == ' ') {
+			v++;
 		}
-		if (ns - q == 10 && is_lower_name((const char *) t + q, "event-name", 10)) {
-			size_t e = ns + 1;
-
-			while (e < len && t[e] != '\n') {
-				e++;
-			}
-			vstart = ns + 1;
-			while (vstart < e && t[vstart] == ' ') {
-				vstart++;
-			}
-			/* a second Event-Name, or one with escapes, takes the full parse */
-			if (nevname++ || memchr(t + vstart, '%', e - vstart)) {
-				return 0;
-			}
-			esl_name_event_n((const char *) t + vstart, e - vstart, &out->event_id);
-		} else if (ns - q == 14 && is_lower_name((const char *) t + q, CL_NAME, 14)) {
-			have_cl = 1;
-		}
-		q = ns + 1;
-		while (q < len && t[q] == ' ') {
-			q++;
-		}
-		vstart = q;
-		for (;;) {
-			q = next_stop(m, q);
-			if (q >= len || t[q] == '\n') {
-				break;
-			}
-			switch (t[q]) {
-			case '\0':
-				return 0;
-			case '%':
-				/* escaped letters of "ARRAY" could spell the array marker */
-				if (escape_is(t, q, len, 'A') || escape_is(t, q, len, 'R') || escape_is(t, q, len, 'Y') ||
-					(escape_is(t, q, len, ':') && q - vstart >= 5 && !memcmp(t + q - 5, "ARRAY", 5))) {
-					return 0;
-				}
-				break;
-			case ':':
-				if (q - vstart >= 5 && !memcmp(t + q - 5, "ARRAY", 5)) {
-					return 0;
-				}
-				break;
-			}
-			q++;
-		}
-		if (q == vstart) {
+		if (v == e) {
 			/* an empty value deletes headers */
 			return 0;
 		}
-		if (q < len) {
-			q++;
+		if (c - q == 10 && is_lower_name((const char *) t + q, "event-name", 10)) {
+			/* a second Event-Name, or one with escapes, takes the full parse */
+			if (nevname++ || memchr(t + v, '%', e - v)) {
+				return 0;
+			}
+			esl_name_event_n((const char *) t + v, e - v, &out->event_id);
+		} else if (c - q == 14 && is_lower_name((const char *) t + q, CL_NAME, 14)) {
+			have_cl = 1;
 		}
+		/* the array marker needs "ARRAY" before a ':' of the value (or an escaped one, or
+		 * escaped letters: both are looked for below) */
+		for (c = next_stop(col, c + 1); c < e; c = next_stop(col, c + 1)) {
+			if (c - v >= 5 && !memcmp(t + c - 5, "ARRAY", 5)) {
+				return 0;
+			}
+		}
+		q = e + 1;
 	}
-	out->header_len = len;
+	/* The full parse for: a NUL byte (it cannot be represented), '[' (array rules when in a
+	 * name; values rarely have one), and escapes that may spell the array marker once
+	 * decoded. */
+	if (memchr(t, '\0', h) || memchr(t, '[', h) || escaped_marker(t, len, pct, h)) {
+		return 0;
+	}
+	out->header_len = h;
+	if (sep && have_cl) {
+		out->has_body = 1;
+		out->body_off = h + 1;
+		out->body_len = len - h - 1;
+	}
 	return 1;
 }
 

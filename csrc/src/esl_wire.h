@@ -127,9 +127,10 @@ typedef struct {
  * text alone: every line of the header section with a ':' is one header in line order, its name
  * up to the first ':', its value the rest of the line after any spaces, URL-decoded (two hex
  * digits; "%00" stays). Fills *out then. 0 when the event needs esl_wire_plain_spans or the full
- * parse: the cases of esl_wire_plain_spans, and also (erring on the safe side) escapes of 'A',
- * 'R' or 'Y', "ARRAY" before any ':' in a value, and an Event-Name value with '%'. -1 when
- * memory ran out. Only the stops of the text are looked at: nothing is copied or decoded. */
+ * parse: the cases of esl_wire_plain_spans, and also (erring on the safe side) any '[' in
+ * the header section, "ARRAY" before a ':' in a value, an escape of 'A', 'R' or 'Y', and an
+ * Event-Name value with '%'. -1 when memory ran out. Each line is looked at where it starts,
+ * at its colons and at its end: nothing is copied or decoded. */
 int esl_wire_plain_check(esl_wire_t *wire, const char *text, size_t len, esl_wire_plain_info_t *out);
 
 /* The same for a text/event-json body (NUL-terminated at len): the event esl_wire_parse_json
