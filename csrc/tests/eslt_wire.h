@@ -331,6 +331,74 @@ static inline int eslt_span_ok(const esl_wire_spans_t *p, size_t off, size_t n)
 	return off < p->text_len ? n <= p->text_len - off : off - p->text_len <= p->decoded_len && n <= p->decoded_len - (off - p->text_len);
 }
 
+static inline int eslt_hex(unsigned char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Whether the text's own lines, read as esl_wire_plain_check promises (one header per line
+ * of the header section with a ':', the name up to it, the value after its spaces,
+ * URL-decoded), give exactly the spans of esl_wire_plain_spans. 0, or -1 with why. */
+static inline int eslt_text_same(const esl_wire_plain_info_t *ti, const esl_wire_spans_t *p, const char *text, size_t len,
+								 char *why, size_t whylen)
+{
+	size_t q = 0, i = 0;
+
+	if (ti->event_id != p->event_id || !ti->has_body != !p->has_body ||
+		(p->has_body && (ti->body_off != p->body_off || ti->body_len != p->body_len)) || ti->header_len > len) {
+		snprintf(why, whylen, "text check: event_id %d, body %d %zu %zu; spans %d, %d %zu %zu", (int) ti->event_id,
+				 ti->has_body, ti->body_off, ti->body_len, (int) p->event_id, p->has_body, p->body_off, p->body_len);
+		return -1;
+	}
+	while (q < ti->header_len) {
+		const char *nl = memchr(text + q, '\n', ti->header_len - q), *colon;
+		size_t e = nl ? (size_t) (nl - text) : ti->header_len, v, k, n = 0;
+		const esl_wire_span_t *sp = &p->line[i];
+		const char *want;
+
+		colon = memchr(text + q, ':', e - q);
+		if (!colon) {
+			q = e + 1;
+			continue;
+		}
+		if (i >= p->nline || sp->name_off != q || sp->name_len != (size_t) (colon - text) - q) {
+			snprintf(why, whylen, "text check: line at %zu is not header %zu of the spans", q, i);
+			return -1;
+		}
+		v = (size_t) (colon - text) + 1;
+		while (v < e && text[v] == ' ') {
+			v++;
+		}
+		want = eslt_span_str(p, text, sp->value_off);
+		for (k = v; k < e; n++) {
+			unsigned char c = (unsigned char) text[k];
+			int hi = k + 2 < len ? eslt_hex((unsigned char) text[k + 1]) : -1, lo = k + 2 < len ? eslt_hex((unsigned char) text[k + 2]) : -1;
+
+			if (c == '%' && hi >= 0 && lo >= 0 && (hi | lo)) {
+				c = (unsigned char) (hi << 4 | lo);
+				k += 3;
+			} else {
+				k++;
+			}
+			if (n >= sp->value_len || (unsigned char) want[n] != c) {
+				snprintf(why, whylen, "text check: header %zu: the line's value differs from the spans' at byte %zu", i, n);
+				return -1;
+			}
+		}
+		if (n != sp->value_len) {
+			snprintf(why, whylen, "text check: header %zu: value of %zu bytes, spans say %zu", i, n, (size_t) sp->value_len);
+			return -1;
+		}
+		i++;
+		q = e + 1;
+	}
+	if (i != p->nline) {
+		snprintf(why, whylen, "text check: %zu headers in the lines, %zu spans", i, p->nline);
+		return -1;
+	}
+	return 0;
+}
+
 /* esl_wire_plain_spans (json: esl_wire_json_spans; text NUL-terminated at len) against the full
  * parse of the same text (esl_wire_parse_plain, or esl_wire_parse_json with a parser, as the
  * receive path decodes): 1 when the spans were given and describe the event the full parse
@@ -339,18 +407,30 @@ static inline int eslt_span_ok(const esl_wire_spans_t *p, size_t off, size_t n)
 static inline int eslt_spans_check(esl_wire_t *w, const char *text, size_t len, int json, char *why, size_t whylen)
 {
 	esl_wire_spans_t p;
+	esl_wire_plain_info_t ti;
 	esl_wire_t *full_w = NULL;
 	esl_event_t *ev = NULL;
 	const esl_event_header_t *h;
 	size_t i = 0;
+	/* plain: esl_wire_plain_check first (it leaves the spans alone), which may only accept
+	 * what the spans accept, and must read the same event from the lines */
+	int tr = json ? 0 : esl_wire_plain_check(w, text, len, &ti);
 	int r = json ? esl_wire_json_spans(w, text, len, &p) : esl_wire_plain_spans(w, text, len, &p), bad = 0;
 	esl_status_t st;
 
-	if (r <= 0) {
-		if (r < 0) {
-			snprintf(why, whylen, "out of memory");
-		}
-		return r;
+	if (r < 0 || tr < 0) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	if (tr == 1 && r == 0) {
+		snprintf(why, whylen, "esl_wire_plain_check accepts what esl_wire_plain_spans declines");
+		return -1;
+	}
+	if (r == 0) {
+		return 0;
+	}
+	if (tr == 1 && eslt_text_same(&ti, &p, text, len, why, whylen)) {
+		return -1;
 	}
 	if (json && !(full_w = esl_wire_create())) {
 		snprintf(why, whylen, "out of memory");

@@ -986,6 +986,108 @@ static void test_plain_spans(void)
 	esl_wire_destroy(&w);
 }
 
+/* esl_wire_plain_check, which lets the Go binding keep a plain event as its text: it takes
+ * the common events (every recorded one), declines what needs the full rules or might, and
+ * whatever it takes reads, line by line, as the spans and the full parse (eslt_spans_check
+ * compares all three). */
+static void test_plain_check(void)
+{
+	static const spans_want_t cases[] = {
+		{ "Event-Name: HEARTBEAT\nA: b\n", 1 },
+		{ "A: x\na: y\nA-B: z\n: empty name\n_BODY: b\ncontent-length: 2\n\nhi", 1 },
+		{ "A: 1:2:3\nT:\tv\nS:    s\nR: r\r\nno colon line\nZ: z", 1 },
+		{ "A: %3A%3a%40%00%zz%4\nB: %", 1 },
+		{ "Event-Name:  CHANNEL_ANSWER\nA%2F: ARRA\n\nARRAY::body", 1 },
+		{ "", 1 },
+		{ "no colon at all", 1 },
+		/* the full rules */
+		{ "A: 1\nA:\n", 0 },
+		{ "A:    \n", 0 },
+		{ "X: ARRAY::a|:b\n", 0 },
+		{ "A[1]: x\n", 0 },
+		{ "_body: x\n", 0 },
+		{ "Event-Name: CUSTOM\nevent-name: HEARTBEAT\n", 0 },
+		/* declined to be safe, though the spans take them */
+		{ "X: ARRAY:y\n", 0 },
+		{ "X: ARRAY%3ay\n", 0 },
+		{ "X: %41RRAY::y\n", 0 },
+		{ "X: AR%52AY\n", 0 },
+		{ "X: a[b]\n", 0 },
+		{ "Event-Name: CHANNEL%5FANSWER\n", 0 },
+	};
+	static const char with_nul[] = "A: 1\0\nB: 2\n";
+	static const char nul_body[] = "Content-Length: 3\n\na\0b";
+	esl_wire_t *w = esl_wire_create();
+	esl_wire_plain_info_t ti;
+	char **files = eslt_s2c_files(), why[300];
+	size_t i, f, taken = 0;
+
+	CHECK(w != NULL);
+	if (!w) {
+		eslt_free_list(files);
+		return;
+	}
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int r = esl_wire_plain_check(w, cases[i].text, strlen(cases[i].text), &ti);
+
+		if (r != cases[i].spans) {
+			fprintf(stderr, "plain check of %s: %d\n", cases[i].text, r);
+		}
+		CHECK_INT(r, cases[i].spans);
+		CHECK(eslt_spans_check(w, cases[i].text, strlen(cases[i].text), 0, why, sizeof(why)) >= 0);
+	}
+	CHECK_INT(esl_wire_plain_check(w, with_nul, sizeof(with_nul) - 1, &ti), 0);
+	CHECK_INT(esl_wire_plain_check(w, nul_body, sizeof(nul_body) - 1, &ti), 1);
+	CHECK(ti.has_body && ti.body_off == 19 && ti.body_len == 3 && ti.header_len == 18);
+
+	/* line ends, colons and escapes at every place around the 64-byte blocks of the maps */
+	for (i = 1; i <= 140; i++) {
+		size_t len = 3 + i + 6, k;
+		char *text = malloc(len);
+
+		if (!text) {
+			CHECK(0);
+			break;
+		}
+		memcpy(text, "Va:", 3);
+		for (k = 0; k < i; k++) {
+			text[3 + k] = (char) (k % 7 ? 'a' + k % 26 : ':');
+		}
+		if (i >= 3) {
+			memcpy(text + 3 + i / 2 - 1, "%4B", 3);
+		}
+		memcpy(text + 3 + i, "\nB: %", 5);
+		text[len - 1] = (char) (i & 1 ? '\n' : 'x');
+		CHECK_INT(esl_wire_plain_check(w, text, len, &ti), 1);
+		CHECK(eslt_spans_check(w, text, len, 0, why, sizeof(why)) == 1);
+		free(text);
+	}
+
+	for (f = 0; files && files[f]; f++) {
+		size_t len;
+		char *data = eslt_read_file(files[f], &len);
+		esl_wire_t *rd = esl_wire_create();
+		esl_event_t *ev = NULL;
+
+		if (data && rd && esl_wire_feed(rd, data, len) == 0) {
+			while (esl_wire_next(rd, &ev) == ESL_WIRE_MESSAGE) {
+				const char *ct = esl_event_get_header(ev, "content-type");
+
+				if (ct && !strcasecmp(ct, "text/event-plain") && ev->body) {
+					CHECK_INT(esl_wire_plain_check(w, ev->body, esl_wire_body_length(ev), &ti), 1);
+					taken++;
+				}
+				esl_event_destroy(&ev);
+			}
+		}
+		esl_wire_destroy(&rd);
+		free(data);
+	}
+	CHECK(taken >= 49);
+	eslt_free_list(files);
+	esl_wire_destroy(&w);
+}
+
 int main(void)
 {
 	test_recordings();
@@ -994,6 +1096,7 @@ int main(void)
 	test_inner_rules();
 	test_event_text_span();
 	test_plain_spans();
+	test_plain_check();
 	test_fuzz_regressions();
 	test_json_rules();
 	test_arena_interop();
