@@ -61,7 +61,7 @@ type Event struct {
 	packed   bool     // the headers are recs and spans into data (see event_packed.go)
 	text     bool     // the headers are the lines of data[:textLen] (see event_text.go)
 	textLen  uint32
-	table    unsafe.Pointer // text: *[]header once built (atomic)
+	table    unsafe.Pointer // text: *[]header once built (atomic: readers may build it at once)
 	data     string
 	recs     []rec
 	spans    []span

@@ -3,7 +3,8 @@ package esl
 // A received event stays in the form it was copied out of C in: one string with every
 // name, value and body, and pointer-free tables of offsets into it. That is two
 // allocations per event that the garbage collector never has to scan. The first change
-// to the headers (AddHeader and friends) converts the event to a slice of headers.
+// to the headers (AddHeader and friends) converts the event to a slice of headers. (Plain
+// events that need no header rules come as their text alone: see event_text.go.)
 
 // rec is one header of a packed event; its layout equals the shim's eslgo_hdr_t, so a
 // whole table is copied from C with one memmove.
