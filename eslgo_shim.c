@@ -346,16 +346,17 @@ static int pack(eslgo_conn_t *c, esl_event_t *e, int outer, int reply)
 }
 
 #ifdef ESLGO_HAVE_WIRE
-/* A plain event that Go can read from its text alone (esl_wire_plain_check) is packed as the
- * text itself: nothing decoded, no header table (which would cost the garbage collector more
+/* A plain or JSON event that Go can read from its text alone (esl_wire_plain_check,
+ * esl_wire_json_check) is packed as the text itself: nothing decoded, no header table (which would cost the garbage collector more
  * than Go's walk over the lines costs); Go decodes only the values it is asked for. 1 when
  * packed, 0 when the event needs the tables, -1 when memory ran out. */
-static int pack_text(eslgo_conn_t *c, const char *text, size_t len)
+static int pack_text(eslgo_conn_t *c, const char *text, size_t len, int json)
 {
-	esl_wire_plain_info_t info;
+	esl_wire_text_info_t info;
 	eslgo_msg_t *m;
 	size_t start, pos;
-	int r = esl_wire_plain_check((esl_wire_t *) c->spans_wire, text, len, &info);
+	int r = json ? esl_wire_json_check((esl_wire_t *) c->spans_wire, text, len, &info)
+				 : esl_wire_plain_check((esl_wire_t *) c->spans_wire, text, len, &info);
 
 	if (r <= 0) {
 		return r;
@@ -367,7 +368,7 @@ static int pack_text(eslgo_conn_t *c, const char *text, size_t len)
 	if (put(c, &pos, text, len)) {
 		return -1;
 	}
-	m->is_text = 1;
+	m->is_text = json ? 2 : 1;
 	m->text_len = (uint32_t) info.header_len;
 	if (info.has_body) {
 		m->has_body = 1;
@@ -390,7 +391,7 @@ static int pack_inner(eslgo_conn_t *c, const char *text, size_t len, int json)
 	size_t start, strs, pos, i;
 	int r;
 
-	if (!json && (r = pack_text(c, text, len))) {
+	if ((r = pack_text(c, text, len, json))) {
 		return r;
 	}
 	r = json ? esl_wire_json_spans((esl_wire_t *) c->spans_wire, text, len, &p)

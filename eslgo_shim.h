@@ -47,8 +47,9 @@ typedef struct {
 	uint32_t body_off, body_len;	/* in the strings */
 	/* the outer message is a reply (command/reply, api/response, or no Content-Type) */
 	int32_t is_reply;
-	/* a plain event kept as its text (esl_wire_plain_check): no tables, the strings are the
-	 * text, and its header section is their first text_len bytes; 0 otherwise */
+	/* an event kept as its text: 1 plain (esl_wire_plain_check), 2 JSON (esl_wire_json_check);
+	 * 0 otherwise. No tables: the strings are the text, and its header section (all of it
+	 * for JSON) is their first text_len bytes */
 	int32_t is_text;
 	uint32_t text_len;
 } eslgo_msg_t;

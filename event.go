@@ -59,7 +59,7 @@ type Event struct {
 	priority Priority
 	headers  []header // used unless packed
 	packed   bool     // the headers are recs and spans into data (see event_packed.go)
-	text     bool     // the headers are the lines of data[:textLen] (see event_text.go)
+	text     uint8    // textPlain, textJSON: the headers are read from data[:textLen] (see event_text.go)
 	textLen  uint32
 	table    unsafe.Pointer // text: *[]header once built (atomic: readers may build it at once)
 	data     string
@@ -172,7 +172,7 @@ func (e *Event) header(name string, idx ...int) (string, bool) {
 	if e == nil {
 		return "", false
 	}
-	if e.text {
+	if e.text != textNone {
 		v, ok := e.textHeader(name)
 		switch {
 		case !ok && name == "_body" && e.hasBody:
@@ -205,7 +205,7 @@ func (e *Event) HeaderValues(name string) []string {
 	if e == nil {
 		return nil
 	}
-	if e.text {
+	if e.text != textNone {
 		if v, ok := e.textHeader(name); ok {
 			return []string{v}
 		}
@@ -360,7 +360,7 @@ func (e *Event) Clone() *Event {
 	c := Event{id: e.id, priority: e.priority, headers: e.headers, packed: e.packed, text: e.text,
 		textLen: e.textLen, table: atomic.LoadPointer(&e.table), data: e.data, recs: e.recs,
 		spans: e.spans, body: e.body, hasBody: e.hasBody}
-	if e.packed || e.text {
+	if e.packed || e.text != textNone {
 		// The packed tables, the text and its header table are never written to: the copy
 		// shares them.
 		return &c
@@ -378,7 +378,7 @@ func (e *Event) Clone() *Event {
 // find returns the index of the first header named name (ASCII case-insensitive, as
 // libesl compares), or -1.
 func (e *Event) find(name string) int {
-	if e.text {
+	if e.text != textNone {
 		for i, h := range e.textTable() {
 			if asciiEqualFold(h.name, name) {
 				return i

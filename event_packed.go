@@ -21,7 +21,7 @@ type span struct {
 }
 
 func (e *Event) count() int {
-	if e.text {
+	if e.text != textNone {
 		return len(e.textTable())
 	}
 	if e.packed {
@@ -31,7 +31,7 @@ func (e *Event) count() int {
 }
 
 func (e *Event) nameAt(i int) string {
-	if e.text {
+	if e.text != textNone {
 		return e.textTable()[i].name
 	}
 	if e.packed {
@@ -42,7 +42,7 @@ func (e *Event) nameAt(i int) string {
 }
 
 func (e *Event) valueAt(i int) string {
-	if e.text {
+	if e.text != textNone {
 		return e.textTable()[i].value
 	}
 	if e.packed {
@@ -54,7 +54,7 @@ func (e *Event) valueAt(i int) string {
 
 // nelemAt is the element count of header i; 0 for a scalar header.
 func (e *Event) nelemAt(i int) int {
-	if e.text {
+	if e.text != textNone {
 		return 0
 	}
 	if e.packed {
@@ -76,7 +76,7 @@ func (e *Event) elemAt(i, j int) string {
 
 // arrayAt returns the elements of header i (nil for a scalar header).
 func (e *Event) arrayAt(i int) []string {
-	if e.text {
+	if e.text != textNone {
 		return nil
 	}
 	if !e.packed {
@@ -95,11 +95,11 @@ func (e *Event) arrayAt(i int) []string {
 
 // unpack converts a packed event to the header slice before a change.
 func (e *Event) unpack() {
-	if e.text {
+	if e.text != textNone {
 		t := e.textTable()
 		hs := make([]header, len(t), len(t)+4)
 		copy(hs, t)
-		e.headers, e.text, e.table = hs, false, nil
+		e.headers, e.text, e.table = hs, textNone, nil
 		return
 	}
 	if !e.packed {

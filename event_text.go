@@ -6,18 +6,31 @@ import (
 	"unsafe"
 )
 
-// A received plain event that none of libesl's insertion rules would change (the C side
-// checks: esl_wire_plain_check) stays as the text it arrived in: every line of its header
-// section with a ':' is one header, in order. GetHeader walks the lines and decodes only the
-// value it returns, so an event costs one copy of its text and nothing per header that is
-// never asked for. The first call that needs every header (Len, Headers, Serialize, a
-// change, ...) builds the header table once; it is published atomically, because an Event
-// may be read from several goroutines at once.
+// A received plain or JSON event that none of libesl's header rules would change (the C
+// side checks: esl_wire_plain_check, esl_wire_json_check) stays as the text it arrived in:
+// every line of a plain event's header section with a ':' is one header, in order, and so
+// is every member of a JSON event but "_body" (all of them strings, names without escapes). GetHeader
+// walks the text and decodes only the value it returns, so an event costs one copy of its
+// text and nothing per header that is never asked for. The first call that needs every
+// header (Len, Headers, Serialize, a change, ...) builds the header table once; it is
+// published atomically, because an Event may be read from several goroutines at once.
+
+// Kinds of events kept as text (Event.text).
+const (
+	textNone  = iota
+	textPlain // data[:textLen] is a plain event's header section
+	textJSON  // data is a JSON object of string members
+)
 
 // textHeader finds the first header named name (ASCII case-insensitive) in a text event.
 func (e *Event) textHeader(name string) (string, bool) {
-	if strings.IndexByte(name, ':') >= 0 {
-		// a name ends at the first ':' of its line, so it never holds one
+	if e.text == textJSON {
+		for p, ok := jsonStart(e.data), true; ok; {
+			var key, val string
+			if key, val, p, ok = jsonMember(e.data, p); ok && len(key) == len(name) && asciiEqualFold(key, name) && !isBodyKey(key) {
+				return jsonValue(val), true
+			}
+		}
 		return "", false
 	}
 	h := e.data[:e.textLen]
@@ -40,17 +53,27 @@ func (e *Event) textTable() []header {
 	if p := (*[]header)(atomic.LoadPointer(&e.table)); p != nil {
 		return *p
 	}
-	h := e.data[:e.textLen]
-	hs := make([]header, 0, strings.Count(h, "\n")+1)
-	for len(h) > 0 {
-		line := h
-		if i := strings.IndexByte(h, '\n'); i >= 0 {
-			line, h = h[:i], h[i+1:]
-		} else {
-			h = ""
+	var hs []header
+	if e.text == textJSON {
+		for p, ok := jsonStart(e.data), true; ok; {
+			var key, val string
+			if key, val, p, ok = jsonMember(e.data, p); ok && !isBodyKey(key) {
+				hs = append(hs, header{name: key, value: jsonValue(val)})
+			}
 		}
-		if i := strings.IndexByte(line, ':'); i >= 0 {
-			hs = append(hs, header{name: line[:i], value: plainValue(line[i+1:])})
+	} else {
+		h := e.data[:e.textLen]
+		hs = make([]header, 0, strings.Count(h, "\n")+1)
+		for len(h) > 0 {
+			line := h
+			if i := strings.IndexByte(h, '\n'); i >= 0 {
+				line, h = h[:i], h[i+1:]
+			} else {
+				h = ""
+			}
+			if i := strings.IndexByte(line, ':'); i >= 0 {
+				hs = append(hs, header{name: line[:i], value: plainValue(line[i+1:])})
+			}
 		}
 	}
 	// Two goroutines may build it at once; both tables are the same, the first one stays.
@@ -58,6 +81,85 @@ func (e *Event) textTable() []header {
 		return *(*[]header)(atomic.LoadPointer(&e.table))
 	}
 	return hs
+}
+
+// isBodyKey reports whether a JSON member is the body ("_body", any case), not a header.
+func isBodyKey(key string) bool {
+	return len(key) == 5 && asciiEqualFold(key, "_body")
+}
+
+// jsonStart is where the first member of a JSON text event starts: after the '{'.
+func jsonStart(d string) int {
+	return strings.IndexByte(d, '{') + 1
+}
+
+// jsonMember reads the member at d[p:] of a JSON text event (checked by C: string members,
+// names without escapes): its name and raw value, and where the next member starts. ok is
+// false at the end of the object.
+func jsonMember(d string, p int) (key, val string, next int, ok bool) {
+	p = skipJSONSpace(d, p)
+	if p >= len(d) || d[p] != '"' {
+		return "", "", p, false
+	}
+	k := strings.IndexByte(d[p+1:], '"')
+	key = d[p+1 : p+1+k]
+	p = skipJSONSpace(d, p+k+2) // at ':'
+	p = skipJSONSpace(d, p+1)   // at the value's opening quote
+	start, end := p+1, p+1
+	for {
+		end += strings.IndexByte(d[end:], '"')
+		// a quote after an odd run of backslashes belongs to the value
+		b := end
+		for b > start && d[b-1] == '\\' {
+			b--
+		}
+		if (end-b)%2 == 0 {
+			break
+		}
+		end++
+	}
+	p = skipJSONSpace(d, end+1)
+	if p < len(d) && d[p] == ',' {
+		p++
+	}
+	return key, d[start:end], p, true
+}
+
+func skipJSONSpace(d string, p int) int {
+	for p < len(d) && (d[p] == ' ' || d[p] == '\t' || d[p] == '\n' || d[p] == '\r') {
+		p++
+	}
+	return p
+}
+
+// jsonValue decodes a raw JSON string value that has no \u escapes (C declined those).
+func jsonValue(v string) string {
+	i := strings.IndexByte(v, '\\')
+	if i < 0 {
+		return v
+	}
+	b := make([]byte, 0, len(v))
+	for i >= 0 && i+1 < len(v) {
+		b = append(b, v[:i]...)
+		c := v[i+1]
+		switch c {
+		case 'b':
+			c = '\b'
+		case 'f':
+			c = '\f'
+		case 'n':
+			c = '\n'
+		case 'r':
+			c = '\r'
+		case 't':
+			c = '\t'
+		}
+		b = append(b, c)
+		v = v[i+2:]
+		i = strings.IndexByte(v, '\\')
+	}
+	b = append(b, v...)
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // plainValue is a header value as the plain parser gives it: the rest of the line after the

@@ -17,7 +17,7 @@ func textEvent(t *testing.T, body string) *Event {
 	if r == -2 {
 		t.Skip("events are kept as text only with csrc (not under the libesl tag)")
 	}
-	if r != 1 || e == nil || !e.text {
+	if r != 1 || e == nil || e.text != textPlain {
 		t.Fatalf("not kept as text (result %d): %q", r, body)
 	}
 	return e
@@ -79,10 +79,10 @@ func TestTextEventChanges(t *testing.T) {
 	e.AddHeader("X-New", "1")
 	e.DelHeader("Unique-ID")
 	e.AddHeader("Event-Date-Local", "")
-	if e.text || e.GetHeader("X-New") != "1" || e.GetHeader("Unique-ID") != "" || e.GetHeader("Event-Date-Local") != "" {
+	if e.text != textNone || e.GetHeader("X-New") != "1" || e.GetHeader("Unique-ID") != "" || e.GetHeader("Event-Date-Local") != "" {
 		t.Errorf("after changes: text %v, X-New %q, Unique-ID %q", e.text, e.GetHeader("X-New"), e.GetHeader("Unique-ID"))
 	}
-	if !c.text || c.GetHeader("Unique-ID") != "u1" || c.GetHeader("X-New") != "" || c.Len() != 7 {
+	if c.text != textPlain || c.GetHeader("Unique-ID") != "u1" || c.GetHeader("X-New") != "" || c.Len() != 7 {
 		t.Errorf("the clone changed: text %v, Unique-ID %q, Len %d", c.text, c.GetHeader("Unique-ID"), c.Len())
 	}
 }
@@ -142,6 +142,57 @@ func TestPlainValue(t *testing.T) {
 	} {
 		if got := plainValue(in); got != want {
 			t.Errorf("plainValue(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// A JSON event kept as its text: lookups walk the members, "_body" is the body, escapes are
+// decoded only in what is returned.
+func TestTextEventJSON(t *testing.T) {
+	body := ` {"Event-Name":"CHANNEL_ANSWER", "Unique-ID" : "u1","A":"x\"y\\z\/\n","a":"second",` +
+		`"_body":"b\tc","Z":"fd00::2"}` + "\n"
+	e, r := packInner([]byte(body), true, true)
+	if r == -2 {
+		t.Skip("events are kept as text only with csrc (not under the libesl tag)")
+	}
+	if r != 1 || e == nil || e.text != textJSON {
+		t.Fatalf("not kept as JSON text (result %d)", r)
+	}
+	for _, c := range []struct{ name, want string }{
+		{"event-name", "CHANNEL_ANSWER"},
+		{"Unique-ID", "u1"},
+		{"a", "x\"y\\z/\n"},
+		{"Z", "fd00::2"},
+		{"_body", "b\tc"},
+	} {
+		if got := e.GetHeader(c.name); got != c.want {
+			t.Errorf("GetHeader(%q) = %q, want %q", c.name, got, c.want)
+		}
+	}
+	if e.GetType() != "CHANNEL_ANSWER" || !e.HasBody() || e.GetBody() != "b\tc" {
+		t.Errorf("type %s, body %v %q", e.GetType(), e.HasBody(), e.GetBody())
+	}
+	var names []string
+	for name, v := range e.Headers() {
+		names = append(names, name+"="+v)
+	}
+	want := []string{"Event-Name=CHANNEL_ANSWER", "Unique-ID=u1", "A=x\"y\\z/\n", "a=second", "Z=fd00::2"}
+	if !slices.Equal(names, want) {
+		t.Errorf("headers %q, want %q", names, want)
+	}
+}
+
+func TestJSONValue(t *testing.T) {
+	for in, want := range map[string]string{
+		``:                 ``,
+		`plain`:            `plain`,
+		`\"\\\/\b\f\n\r\t`: "\"\\/\b\f\n\r\t",
+		`a\\`:              `a\`,
+		`\\n`:              `\n`,
+		`x\ty`:             "x\ty",
+	} {
+		if got := jsonValue(in); got != want {
+			t.Errorf("jsonValue(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -160,7 +160,7 @@ func TestEventsFromText(t *testing.T) {
 			if !taken {
 				t.Errorf("%s event %d: not packed from its text", ct, i)
 			}
-			if ev, _ := packInner(b, ct == "text/event-json", true); ev != nil && ev.text != (ct == "text/event-plain") {
+			if ev, _ := packInner(b, ct == "text/event-json", true); ev != nil && ev.text == textNone {
 				t.Errorf("%s event %d: kept as text %v", ct, i, ev.text)
 			}
 			if diff != "" {

@@ -57,6 +57,15 @@ typedef struct {
 } esl_json_sink_t;
 int esl_json_read_event(const char *json, size_t len, char *out, int keep, const esl_json_sink_t *sink, void *ctx);
 
+/* The same walk, checking the same grammar, without decoding: key and val point into json at
+ * the bytes between the quotes, as they are. seen holds the key's flags, and the value's
+ * shifted left by 4, with two more: ESL_JSON_ESCAPE (a backslash escape) and
+ * ESL_JSON_UNICODE (a \u escape). element is called once for each member whose value is not
+ * a string, with val NULL and vlen 0; when it returns 0 the value is checked and skipped. */
+#define ESL_JSON_ESCAPE 4u
+#define ESL_JSON_UNICODE 8u
+int esl_json_scan_event(const char *json, size_t len, const esl_json_sink_t *sink, void *ctx);
+
 /* Sets the body to a copy of len bytes of body. */
 esl_status_t esl_event_set_body_len(esl_event_t *event, const char *body, size_t len);
 

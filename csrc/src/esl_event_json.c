@@ -177,6 +177,8 @@ typedef struct {
 	int keep;
 	const esl_json_sink_t *sink;
 	void *ctx;
+	/* esl_json_scan_event: strings are checked, not decoded, and handed over as they are */
+	int raw;
 } jparser_t;
 
 static void skip_ws(jparser_t *j)
@@ -221,10 +223,10 @@ static int parse_string(jparser_t *j, char *out, size_t *outlen, unsigned *seen)
 
 	for (;;) {
 #if defined(__SSE2__)
-		if (w) {
-			/* 16 bytes at a time while copying. The output never runs ahead of the input (a
-			 * decoded string and its NUL are shorter than its JSON form), so the store stays
-			 * inside the len + 1 bytes of out. */
+		{
+			/* 16 bytes at a time, copied when decoding. The output never runs ahead of the
+			 * input (a decoded string and its NUL are shorter than its JSON form), so the store
+			 * stays inside the len + 1 bytes of out. */
 			const __m128i quote = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), ctl = _mm_set1_epi8(0x1F);
 			const __m128i col = _mm_set1_epi8(':'), br = _mm_set1_epi8('[');
 
@@ -232,7 +234,9 @@ static int parse_string(jparser_t *j, char *out, size_t *outlen, unsigned *seen)
 				__m128i v = _mm_loadu_si128((const __m128i *) (const void *) p);
 				unsigned m, mc, mb;
 
-				_mm_storeu_si128((__m128i *) (void *) w, v);
+				if (w) {
+					_mm_storeu_si128((__m128i *) (void *) w, v);
+				}
 				m = (unsigned) _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bs)),
 															  _mm_cmpeq_epi8(_mm_max_epu8(v, ctl), ctl)));
 				mc = (unsigned) _mm_movemask_epi8(_mm_cmpeq_epi8(v, col));
@@ -242,12 +246,16 @@ static int parse_string(jparser_t *j, char *out, size_t *outlen, unsigned *seen)
 					unsigned before = (1u << k) - 1;
 					found |= ((mc & before) ? ESL_JSON_COLON : 0) | ((mb & before) ? ESL_JSON_BRACKET : 0);
 					p += k;
-					w += k;
+					if (w) {
+						w += k;
+					}
 					goto stopped;
 				}
 				found |= (mc ? ESL_JSON_COLON : 0) | (mb ? ESL_JSON_BRACKET : 0);
 				p += 16;
-				w += 16;
+				if (w) {
+					w += 16;
+				}
 			}
 		}
 #endif
@@ -269,6 +277,7 @@ static int parse_string(jparser_t *j, char *out, size_t *outlen, unsigned *seen)
 			return JP_SYNTAX;
 		}
 		p++;
+		found |= j->raw ? ESL_JSON_ESCAPE : 0;
 		switch (*p) {
 		case '"':
 		case '\\':
@@ -291,6 +300,7 @@ static int parse_string(jparser_t *j, char *out, size_t *outlen, unsigned *seen)
 		case 'u': {
 			unsigned int cp, lo;
 
+			found |= j->raw ? ESL_JSON_UNICODE : 0;
 			if (!hex4(p + 1, &cp)) {
 				return JP_SYNTAX;
 			}
@@ -584,6 +594,85 @@ static int parse_event(jparser_t *j)
 		}
 		return JP_SYNTAX;
 	}
+}
+
+/* parse_event for esl_json_scan_event: the same grammar, strings checked but not decoded. */
+static int scan_event(jparser_t *j)
+{
+	skip_ws(j);
+	if (*j->p != '{') {
+		return JP_SYNTAX;
+	}
+	j->p++;
+	skip_ws(j);
+	if (*j->p == '}') {
+		j->p++;
+		return JP_OK;
+	}
+	for (;;) {
+		const unsigned char *key = j->p + 1, *val;
+		unsigned kseen, vseen;
+		size_t klen;
+		int r;
+
+		if (*j->p != '"' || parse_string(j, NULL, NULL, &kseen) != JP_OK) {
+			return JP_SYNTAX;
+		}
+		klen = (size_t) (j->p - 1 - key);
+		skip_ws(j);
+		if (*j->p != ':') {
+			return JP_SYNTAX;
+		}
+		j->p++;
+		skip_ws(j);
+		if (*j->p == '"') {
+			val = j->p + 1;
+			if ((r = parse_string(j, NULL, NULL, &vseen)) != JP_OK) {
+				return r;
+			}
+			if (j->sink->member(j->ctx, (const char *) key, klen, (const char *) val, (size_t) (j->p - 1 - val), kseen | vseen << 4)) {
+				return JP_NOMEM;
+			}
+		} else {
+			if (j->sink->element(j->ctx, (const char *) key, klen, NULL, 0, kseen)) {
+				return JP_NOMEM;
+			}
+			if ((r = skip_value(j, 1)) != JP_OK) {
+				return r;
+			}
+		}
+		skip_ws(j);
+		if (*j->p == ',') {
+			j->p++;
+			skip_ws(j);
+			continue;
+		}
+		if (*j->p == '}') {
+			j->p++;
+			return JP_OK;
+		}
+		return JP_SYNTAX;
+	}
+}
+
+int esl_json_scan_event(const char *json, size_t len, const esl_json_sink_t *sink, void *ctx)
+{
+	jparser_t j = { 0 };
+	int r;
+
+	j.p = (const unsigned char *) json;
+	j.end = j.p + len;
+	j.raw = 1;
+	j.sink = sink;
+	j.ctx = ctx;
+	r = scan_event(&j);
+	if (r == JP_OK) {
+		skip_ws(&j);
+		if (j.p != (const unsigned char *) json + len) {
+			r = JP_SYNTAX;
+		}
+	}
+	return r == JP_OK ? 0 : r == JP_NOMEM ? -1 : 1;
 }
 
 int esl_json_read_event(const char *json, size_t len, char *out, int keep, const esl_json_sink_t *sink, void *ctx)

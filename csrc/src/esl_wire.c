@@ -2217,7 +2217,7 @@ static int escaped_marker(const unsigned char *t, size_t len, const uint64_t *pc
 	return 0;
 }
 
-int esl_wire_plain_check(esl_wire_t *w, const char *text, size_t len, esl_wire_plain_info_t *out)
+int esl_wire_plain_check(esl_wire_t *w, const char *text, size_t len, esl_wire_text_info_t *out)
 {
 	const unsigned char *t = (const unsigned char *) text;
 	uint64_t *lf, *col, *pct;
@@ -2290,6 +2290,80 @@ int esl_wire_plain_check(esl_wire_t *w, const char *text, size_t len, esl_wire_p
 		out->has_body = 1;
 		out->body_off = h + 1;
 		out->body_len = len - h - 1;
+	}
+	return 1;
+}
+
+/* esl_wire_json_check's sink: every member a string that goes in as one header, unchanged by
+ * the header rules, and readable without decoding its name. */
+typedef struct {
+	int nevname;
+	esl_event_types_t event_id;
+	const char *body;
+	size_t body_len;
+} json_check_t;
+
+static int json_check_member(void *ctx, const char *key, size_t klen, const char *val, size_t vlen, unsigned seen)
+{
+	json_check_t *jc = ctx;
+	unsigned kseen = seen & 15, vseen = seen >> 4;
+
+	/* a name with escapes: Go compares names as they are */
+	if (kseen & ESL_JSON_ESCAPE) {
+		return -1;
+	}
+	/* "_body" (any case) is the body, the last one wins; Go decodes it when it copies it */
+	if (klen == 5 && !strncasecmp(key, "_body", 5)) {
+		if (vseen & ESL_JSON_UNICODE) {
+			return -1;
+		}
+		jc->body = val;
+		jc->body_len = vlen;
+		return 0;
+	}
+	/* '[' in a name (array rules), an empty value (it deletes), a \u escape (it could spell
+	 * the array marker), the marker itself (one-character escapes cannot make it) */
+	if ((kseen & ESL_JSON_BRACKET) || !vlen || (vseen & ESL_JSON_UNICODE) ||
+		((vseen & ESL_JSON_COLON) && has_marker(val, vlen))) {
+		return -1;
+	}
+	if (klen == 10 && is_lower_name(key, "event-name", 10)) {
+		if (jc->nevname++ || (vseen & ESL_JSON_ESCAPE)) {
+			return -1;
+		}
+		esl_name_event_n(val, vlen, &jc->event_id);
+	}
+	return 0;
+}
+
+/* Any member that is not a string: arrays and skipped values take the spans. */
+static int json_check_other(void *ctx, const char *key, size_t klen, const char *val, size_t vlen, unsigned seen)
+{
+	(void) ctx;
+	(void) key;
+	(void) klen;
+	(void) val;
+	(void) vlen;
+	(void) seen;
+	return -1;
+}
+
+int esl_wire_json_check(esl_wire_t *w, const char *json, size_t len, esl_wire_text_info_t *out)
+{
+	static const esl_json_sink_t sink = { json_check_member, json_check_other };
+	json_check_t jc = { 0, ESL_EVENT_CUSTOM, NULL, 0 };
+
+	memset(out, 0, sizeof(*out));
+	out->event_id = ESL_EVENT_CUSTOM;
+	if (!w || w->api_build || !json || len > UINT32_MAX / 2 || esl_json_scan_event(json, len, &sink, &jc)) {
+		return 0;
+	}
+	out->header_len = len;
+	out->event_id = jc.event_id;
+	if (jc.body) {
+		out->has_body = 1;
+		out->body_off = (size_t) (jc.body - json);
+		out->body_len = jc.body_len;
 	}
 	return 1;
 }

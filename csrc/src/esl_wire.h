@@ -115,13 +115,13 @@ typedef struct {
  * memory ran out. */
 int esl_wire_plain_spans(esl_wire_t *wire, const char *text, size_t len, esl_wire_spans_t *out);
 
-/* A plain inner event for a caller that keeps its text and finds headers in it itself. */
+/* An inner event for a caller that keeps its text and finds headers in it itself. */
 typedef struct {
 	size_t header_len;             /* the header section, text[0, header_len): one header per line */
 	esl_event_types_t event_id;
 	int has_body;
-	size_t body_off, body_len;     /* the body, in the text */
-} esl_wire_plain_info_t;
+	size_t body_off, body_len;     /* the body, in the text (JSON: still escaped) */
+} esl_wire_text_info_t;
 
 /* Returns 1 when the event esl_wire_plain_spans would give for the text can be read from the
  * text alone: every line of the header section with a ':' is one header in line order, its name
@@ -131,7 +131,15 @@ typedef struct {
  * the header section, "ARRAY" before a ':' in a value, an escape of 'A', 'R' or 'Y', and an
  * Event-Name value with '%'. -1 when memory ran out. Each line is looked at where it starts,
  * at its colons and at its end: nothing is copied or decoded. */
-int esl_wire_plain_check(esl_wire_t *wire, const char *text, size_t len, esl_wire_plain_info_t *out);
+int esl_wire_plain_check(esl_wire_t *wire, const char *text, size_t len, esl_wire_text_info_t *out);
+
+/* The same for a text/event-json body (NUL-terminated at len): 1 when it is a valid object
+ * whose members are all strings that esl_wire_json_spans would give as one header each, in
+ * order, with names free of escapes and values free of \u escapes, so that a caller can read
+ * the event from the JSON text itself (header_len is len; the body is the raw value of the
+ * last "_body" member, still to be decoded, and may have no \u escapes either). 0 otherwise:
+ * the spans or the full parse decide. Nothing is decoded. */
+int esl_wire_json_check(esl_wire_t *wire, const char *json, size_t len, esl_wire_text_info_t *out);
 
 /* The same for a text/event-json body (NUL-terminated at len): the event esl_wire_parse_json
  * builds with a parser, when every member is one header in order. 0 for anything else (arrays,

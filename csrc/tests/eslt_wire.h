@@ -339,7 +339,7 @@ static inline int eslt_hex(unsigned char c)
 /* Whether the text's own lines, read as esl_wire_plain_check promises (one header per line
  * of the header section with a ':', the name up to it, the value after its spaces,
  * URL-decoded), give exactly the spans of esl_wire_plain_spans. 0, or -1 with why. */
-static inline int eslt_text_same(const esl_wire_plain_info_t *ti, const esl_wire_spans_t *p, const char *text, size_t len,
+static inline int eslt_text_same(const esl_wire_text_info_t *ti, const esl_wire_spans_t *p, const char *text, size_t len,
 								 char *why, size_t whylen)
 {
 	size_t q = 0, i = 0;
@@ -407,14 +407,15 @@ static inline int eslt_text_same(const esl_wire_plain_info_t *ti, const esl_wire
 static inline int eslt_spans_check(esl_wire_t *w, const char *text, size_t len, int json, char *why, size_t whylen)
 {
 	esl_wire_spans_t p;
-	esl_wire_plain_info_t ti;
+	esl_wire_text_info_t ti;
 	esl_wire_t *full_w = NULL;
 	esl_event_t *ev = NULL;
 	const esl_event_header_t *h;
 	size_t i = 0;
-	/* plain: esl_wire_plain_check first (it leaves the spans alone), which may only accept
-	 * what the spans accept, and must read the same event from the lines */
-	int tr = json ? 0 : esl_wire_plain_check(w, text, len, &ti);
+	/* esl_wire_plain_check / esl_wire_json_check first (they leave the spans alone): they may
+	 * only accept what the spans accept; a plain event must read the same from its lines (the
+	 * Go tests compare JSON ones header by header) */
+	int tr = json ? esl_wire_json_check(w, text, len, &ti) : esl_wire_plain_check(w, text, len, &ti);
 	int r = json ? esl_wire_json_spans(w, text, len, &p) : esl_wire_plain_spans(w, text, len, &p), bad = 0;
 	esl_status_t st;
 
@@ -423,13 +424,18 @@ static inline int eslt_spans_check(esl_wire_t *w, const char *text, size_t len, 
 		return -1;
 	}
 	if (tr == 1 && r == 0) {
-		snprintf(why, whylen, "esl_wire_plain_check accepts what esl_wire_plain_spans declines");
+		snprintf(why, whylen, "the text check accepts what the spans decline");
 		return -1;
 	}
 	if (r == 0) {
 		return 0;
 	}
-	if (tr == 1 && eslt_text_same(&ti, &p, text, len, why, whylen)) {
+	if (tr == 1 && !json && eslt_text_same(&ti, &p, text, len, why, whylen)) {
+		return -1;
+	}
+	if (tr == 1 && json && (ti.event_id != p.event_id || !ti.has_body != !p.has_body || ti.header_len != len)) {
+		snprintf(why, whylen, "JSON text check: event_id %d, body %d; spans %d, %d", (int) ti.event_id, ti.has_body,
+				 (int) p.event_id, p.has_body);
 		return -1;
 	}
 	if (json && !(full_w = esl_wire_create())) {

@@ -1018,7 +1018,7 @@ static void test_plain_check(void)
 	static const char with_nul[] = "A: 1\0\nB: 2\n";
 	static const char nul_body[] = "Content-Length: 3\n\na\0b";
 	esl_wire_t *w = esl_wire_create();
-	esl_wire_plain_info_t ti;
+	esl_wire_text_info_t ti;
 	char **files = eslt_s2c_files(), why[300];
 	size_t i, f, taken = 0;
 
@@ -1084,6 +1084,43 @@ static void test_plain_check(void)
 		free(data);
 	}
 	CHECK(taken >= 49);
+
+	/* JSON: string members with plain names; everything else goes to the spans */
+	{
+		static const spans_want_t json_cases[] = {
+			{ "{\"Event-Name\":\"HEARTBEAT\",\"A\":\"b\"}", 1 },
+			{ " { \"A\" : \"x\\\"y\\\\\\/\\n\" , \"a\":\"IPv6 fd00::2\",\"_BODY\":\"\",\"_body\":\"b\\tc\"}\n", 1 },
+			{ "{}", 1 },
+			{ "{\"A\":\"\\u00e9\"}", 0 },
+			{ "{\"\\u0041\":\"x\"}", 0 },
+			{ "{\"A\\\"B\":\"x\"}", 0 },
+			{ "{\"_body\":\"\\u0041\"}", 0 },
+			{ "{\"Num\":12}", 0 },
+			{ "{\"A\":[\"x\"]}", 0 },
+			{ "{\"A\":\"\"}", 0 },
+			{ "{\"A\":\"ARRAY::x|:y\"}", 0 },
+			{ "{\"a[1]\":\"x\"}", 0 },
+			{ "{\"Event-Name\":\"CUSTOM\",\"event-name\":\"DTMF\"}", 0 },
+			{ "{\"Event-Name\":\"CUST\\tOM\"}", 0 },
+			{ "[1,2]", 0 },
+			{ "{\"A\":\"x\"", 0 },
+			{ "{\"A\":\"x\"} x", 0 },
+			{ "{\"A\":\"x\001\"}", 0 },
+		};
+
+		for (i = 0; i < sizeof(json_cases) / sizeof(json_cases[0]); i++) {
+			const char *text = json_cases[i].text;
+			int r = esl_wire_json_check(w, text, strlen(text), &ti);
+
+			if (r != json_cases[i].spans) {
+				fprintf(stderr, "JSON check of %s: %d\n", text, r);
+			}
+			CHECK_INT(r, json_cases[i].spans);
+			CHECK(eslt_spans_check(w, text, strlen(text), 1, why, sizeof(why)) >= 0);
+		}
+		CHECK_INT(esl_wire_json_check(w, json_cases[1].text, strlen(json_cases[1].text), &ti), 1);
+		CHECK(ti.has_body && ti.body_len == 4 && !memcmp(json_cases[1].text + ti.body_off, "b\\tc", 4));
+	}
 	eslt_free_list(files);
 	esl_wire_destroy(&w);
 }
