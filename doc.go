@@ -31,10 +31,10 @@
 // received text, without building a C event at all): an Event holds no C memory, needs no
 // Close and no finalizer, and C memory does not pile up however many events a program
 // drops on the floor. All names, values and the body of a received event share one Go
-// string. A plain event that none of libesl's header rules would change (nearly every real
-// one) is even kept as the text it arrived in: GetHeader finds the line and decodes only
-// the value it returns, and the full header table is built the first time a call needs
-// every header (Len, Headers, Serialize, a change).
+// string. A plain or JSON event that none of libesl's header rules would change (nearly
+// every real one) is even kept as the text it arrived in: GetHeader finds the header in
+// the text and decodes only the value it returns, and the full header table is built the
+// first time a call needs every header (Len, Headers, Serialize, a change).
 //
 // For events (text/event-plain and text/event-json) RecvEvent returns the event itself
 // (type CHANNEL_CREATE, ...); for everything else (replies, log/data, text/event-xml

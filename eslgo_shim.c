@@ -347,9 +347,10 @@ static int pack(eslgo_conn_t *c, esl_event_t *e, int outer, int reply)
 
 #ifdef ESLGO_HAVE_WIRE
 /* A plain or JSON event that Go can read from its text alone (esl_wire_plain_check,
- * esl_wire_json_check) is packed as the text itself: nothing decoded, no header table (which would cost the garbage collector more
- * than Go's walk over the lines costs); Go decodes only the values it is asked for. 1 when
- * packed, 0 when the event needs the tables, -1 when memory ran out. */
+ * esl_wire_json_check) is packed as the text itself: nothing decoded, and no header table
+ * (copying one costs the garbage collector more than Go's walk over the text costs); Go
+ * decodes only the values it is asked for. 1 when packed, 0 when the event needs the
+ * tables, -1 when memory ran out. */
 static int pack_text(eslgo_conn_t *c, const char *text, size_t len, int json)
 {
 	esl_wire_text_info_t info;
@@ -379,10 +380,11 @@ static int pack_text(eslgo_conn_t *c, const char *text, size_t len, int json)
 }
 
 /* The inner event of a text/event-plain or text/event-json message packed straight from its
- * body, with no C event in between: for plain, the header section is copied whole (names and
- * values are spans of it) and only values with escapes are copied decoded after it; for JSON,
- * the decoded strings the reader wrote. 1 when packed, 0 when the event needs the full parse
- * (esl_wire_plain_spans / esl_wire_json_spans say which), -1 when memory ran out. */
+ * body, with no C event in between: as its text when pack_text takes it; otherwise, for
+ * plain, the header section is copied whole (names and values are spans of it) and only
+ * values with escapes are copied decoded after it; for JSON, the decoded strings the reader
+ * wrote. 1 when packed, 0 when the event needs the full parse (esl_wire_plain_spans /
+ * esl_wire_json_spans say which), -1 when memory ran out. */
 static int pack_inner(eslgo_conn_t *c, const char *text, size_t len, int json)
 {
 	esl_wire_spans_t p;

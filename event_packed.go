@@ -4,7 +4,7 @@ package esl
 // name, value and body, and pointer-free tables of offsets into it. That is two
 // allocations per event that the garbage collector never has to scan. The first change
 // to the headers (AddHeader and friends) converts the event to a slice of headers. (Plain
-// events that need no header rules come as their text alone: see event_text.go.)
+// and JSON events that need no header rules come as their text alone: see event_text.go.)
 
 // rec is one header of a packed event; its layout equals the shim's eslgo_hdr_t, so a
 // whole table is copied from C with one memmove.
