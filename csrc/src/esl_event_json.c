@@ -501,14 +501,10 @@ static int skip_value(jparser_t *j, int depth)
 	}
 }
 
-/* The members of the top-level object, in order. */
-static int parse_event(jparser_t *j)
+/* The opening of the top-level object: 1 when members follow, JP_OK for an empty object
+ * (closed), JP_SYNTAX when the text is not an object. */
+static int open_object(jparser_t *j)
 {
-	char *key, *val;
-	size_t klen, vlen;
-	unsigned kseen, vseen;
-	int r;
-
 	skip_ws(j);
 	if (*j->p != '{') {
 		return JP_SYNTAX;
@@ -518,6 +514,37 @@ static int parse_event(jparser_t *j)
 	if (*j->p == '}') {
 		j->p++;
 		return JP_OK;
+	}
+	return 1;
+}
+
+/* After a member of the top-level object: 1 when another follows, JP_OK at the end of the
+ * object, JP_SYNTAX otherwise. */
+static int next_member(jparser_t *j)
+{
+	skip_ws(j);
+	if (*j->p == ',') {
+		j->p++;
+		skip_ws(j);
+		return 1;
+	}
+	if (*j->p == '}') {
+		j->p++;
+		return JP_OK;
+	}
+	return JP_SYNTAX;
+}
+
+/* The members of the top-level object, in order. */
+static int parse_event(jparser_t *j)
+{
+	char *key, *val;
+	size_t klen, vlen;
+	unsigned kseen, vseen;
+	int r;
+
+	if ((r = open_object(j)) != 1) {
+		return r;
 	}
 	for (;;) {
 		key = j->out;
@@ -582,38 +609,37 @@ static int parse_event(jparser_t *j)
 		} else if ((r = skip_value(j, 1)) != JP_OK) {
 			return r;
 		}
-		skip_ws(j);
-		if (*j->p == ',') {
-			j->p++;
-			skip_ws(j);
-			continue;
+		if ((r = next_member(j)) != 1) {
+			return r;
 		}
-		if (*j->p == '}') {
-			j->p++;
-			return JP_OK;
-		}
-		return JP_SYNTAX;
 	}
+}
+
+/* The result of a reader that ran parse or scan (r): nothing but white space may follow the
+ * object, and a NUL byte ends the text early. */
+static int finish_read(jparser_t *j, const char *json, size_t len, int r)
+{
+	if (r == JP_OK) {
+		skip_ws(j);
+		if (j->p != (const unsigned char *) json + len) {
+			r = JP_SYNTAX;
+		}
+	}
+	return r == JP_OK ? 0 : r == JP_NOMEM ? -1 : 1;
 }
 
 /* parse_event for esl_json_scan_event: the same grammar, strings checked but not decoded. */
 static int scan_event(jparser_t *j)
 {
-	skip_ws(j);
-	if (*j->p != '{') {
-		return JP_SYNTAX;
-	}
-	j->p++;
-	skip_ws(j);
-	if (*j->p == '}') {
-		j->p++;
-		return JP_OK;
+	int r;
+
+	if ((r = open_object(j)) != 1) {
+		return r;
 	}
 	for (;;) {
 		const unsigned char *key = j->p + 1, *val;
 		unsigned kseen, vseen;
 		size_t klen;
-		int r;
 
 		if (*j->p != '"' || parse_string(j, NULL, NULL, &kseen) != JP_OK) {
 			return JP_SYNTAX;
@@ -630,7 +656,8 @@ static int scan_event(jparser_t *j)
 			if ((r = parse_string(j, NULL, NULL, &vseen)) != JP_OK) {
 				return r;
 			}
-			if (j->sink->member(j->ctx, (const char *) key, klen, (const char *) val, (size_t) (j->p - 1 - val), kseen | vseen << 4)) {
+			if (j->sink->member(j->ctx, (const char *) key, klen, (const char *) val, (size_t) (j->p - 1 - val),
+								kseen | vseen << 4)) {
 				return JP_NOMEM;
 			}
 		} else {
@@ -641,44 +668,27 @@ static int scan_event(jparser_t *j)
 				return r;
 			}
 		}
-		skip_ws(j);
-		if (*j->p == ',') {
-			j->p++;
-			skip_ws(j);
-			continue;
+		if ((r = next_member(j)) != 1) {
+			return r;
 		}
-		if (*j->p == '}') {
-			j->p++;
-			return JP_OK;
-		}
-		return JP_SYNTAX;
 	}
 }
 
 int esl_json_scan_event(const char *json, size_t len, const esl_json_sink_t *sink, void *ctx)
 {
 	jparser_t j = { 0 };
-	int r;
 
 	j.p = (const unsigned char *) json;
 	j.end = j.p + len;
 	j.raw = 1;
 	j.sink = sink;
 	j.ctx = ctx;
-	r = scan_event(&j);
-	if (r == JP_OK) {
-		skip_ws(&j);
-		if (j.p != (const unsigned char *) json + len) {
-			r = JP_SYNTAX;
-		}
-	}
-	return r == JP_OK ? 0 : r == JP_NOMEM ? -1 : 1;
+	return finish_read(&j, json, len, scan_event(&j));
 }
 
 int esl_json_read_event(const char *json, size_t len, char *out, int keep, const esl_json_sink_t *sink, void *ctx)
 {
 	jparser_t j = { 0 };
-	int r;
 
 	j.p = (const unsigned char *) json;
 	j.end = j.p + len;
@@ -686,15 +696,7 @@ int esl_json_read_event(const char *json, size_t len, char *out, int keep, const
 	j.keep = keep;
 	j.sink = sink;
 	j.ctx = ctx;
-	r = parse_event(&j);
-	if (r == JP_OK) {
-		skip_ws(&j);
-		/* nothing but white space may follow the object, and a NUL byte ends the text early */
-		if (j.p != (const unsigned char *) json + len) {
-			r = JP_SYNTAX;
-		}
-	}
-	return r == JP_OK ? 0 : r == JP_NOMEM ? -1 : 1;
+	return finish_read(&j, json, len, parse_event(&j));
 }
 
 /* esl_event_create_json's sink: the event API with the bulk builder. */

@@ -858,6 +858,32 @@ static void spans_cases(esl_wire_t *w, const spans_want_t *cases, size_t n, int 
 	}
 }
 
+/* "Va:" and a value of n bytes (every seventh a ':' with colons) with an escape in its middle,
+ * then "\nB: %" and a last byte that is a line end for odd n: its line ends, colons and
+ * escapes fall at every place around the 64-byte blocks of the parser's maps as n grows. The
+ * buffer has the exact size, so that AddressSanitizer sees any read past it. NULL when
+ * memory ran out. */
+static char *boundary_text(size_t n, int colons, size_t *len)
+{
+	char *text;
+	size_t k;
+
+	*len = 3 + n + 6;
+	if (!(text = malloc(*len))) {
+		return NULL;
+	}
+	memcpy(text, "Va:", 3);
+	for (k = 0; k < n; k++) {
+		text[3 + k] = (char) (colons && k % 7 == 0 ? ':' : 'a' + k % 26);
+	}
+	if (n >= 3) {
+		memcpy(text + 3 + n / 2 - 1, "%4A", 3);
+	}
+	memcpy(text + 3 + n, "\nB: %", 5);
+	text[*len - 1] = (char) (n & 1 ? '\n' : 'x');
+	return text;
+}
+
 /* esl_wire_plain_spans and esl_wire_json_spans, which the Go binding packs events from, give
  * exactly the event the full parse builds, and decline every text that needs the full rules. */
 static void test_plain_spans(void)
@@ -910,22 +936,13 @@ static void test_plain_spans(void)
 	 * buffers of the exact size so that AddressSanitizer sees any read past them (values of
 	 * 1 byte on: an empty one takes the full rules) */
 	for (i = 1; i <= 140; i++) {
-		size_t len = 3 + i + 6, k;
-		char *text = malloc(len);
+		size_t len;
+		char *text = boundary_text(i, 0, &len);
 
 		if (!text) {
 			CHECK(0);
 			break;
 		}
-		memcpy(text, "Va:", 3);
-		for (k = 0; k < i; k++) {
-			text[3 + k] = (char) ('a' + k % 26);
-		}
-		if (i >= 3) {
-			memcpy(text + 3 + i / 2 - 1, "%4A", 3);
-		}
-		memcpy(text + 3 + i, "\nB: %", 5);
-		text[len - 1] = (char) (i & 1 ? '\n' : 'x');
 		spans_case(w, text, len, 1);
 		free(text);
 	}
@@ -1042,22 +1059,13 @@ static void test_plain_check(void)
 
 	/* line ends, colons and escapes at every place around the 64-byte blocks of the maps */
 	for (i = 1; i <= 140; i++) {
-		size_t len = 3 + i + 6, k;
-		char *text = malloc(len);
+		size_t len;
+		char *text = boundary_text(i, 1, &len);
 
 		if (!text) {
 			CHECK(0);
 			break;
 		}
-		memcpy(text, "Va:", 3);
-		for (k = 0; k < i; k++) {
-			text[3 + k] = (char) (k % 7 ? 'a' + k % 26 : ':');
-		}
-		if (i >= 3) {
-			memcpy(text + 3 + i / 2 - 1, "%4B", 3);
-		}
-		memcpy(text + 3 + i, "\nB: %", 5);
-		text[len - 1] = (char) (i & 1 ? '\n' : 'x');
 		CHECK_INT(esl_wire_plain_check(w, text, len, &ti), 1);
 		CHECK(eslt_spans_check(w, text, len, 0, why, sizeof(why)) == 1);
 		free(text);
