@@ -9,11 +9,12 @@ import (
 // A received plain or JSON event that none of libesl's header rules would change (the C
 // side checks: esl_wire_plain_check, esl_wire_json_check) stays as the text it arrived in:
 // every line of a plain event's header section with a ':' is one header, in order, and so
-// is every member of a JSON event but "_body" (all of them strings, names without escapes). GetHeader
-// walks the text and decodes only the value it returns, so an event costs one copy of its
-// text and nothing per header that is never asked for. The first call that needs every
-// header (Len, Headers, Serialize, a change, ...) builds the header table once; it is
-// published atomically, because an Event may be read from several goroutines at once.
+// is every member of a JSON event but "_body" (all of them strings, their names without
+// escapes). GetHeader walks the text and decodes only the value it returns, so an event
+// costs one copy of its text and nothing per header that is never asked for. The first
+// call that needs every header (Len, Headers, Serialize, a change, ...) builds the header
+// table once; it is published atomically, because an Event may be read from several
+// goroutines at once.
 
 // Kinds of events kept as text (Event.text).
 const (
@@ -27,7 +28,8 @@ func (e *Event) textHeader(name string) (string, bool) {
 	if e.text == textJSON {
 		for p, ok := jsonStart(e.data), true; ok; {
 			var key, val string
-			if key, val, p, ok = jsonMember(e.data, p); ok && len(key) == len(name) && asciiEqualFold(key, name) && !isBodyKey(key) {
+			key, val, p, ok = jsonMember(e.data, p)
+			if ok && len(key) == len(name) && asciiEqualFold(key, name) && !isBodyKey(key) {
 				return jsonValue(val), true
 			}
 		}
