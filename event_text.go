@@ -35,6 +35,10 @@ func (e *Event) textHeader(name string) (string, bool) {
 		}
 		return "", false
 	}
+	if strings.IndexByte(name, ':') >= 0 {
+		// a plain header's name ends at the first ':' of its line, so it never holds one
+		return "", false
+	}
 	h := e.data[:e.textLen]
 	for len(h) > len(name) {
 		line := h
