@@ -328,8 +328,13 @@ func (h *handle) message(i int) (reply bool, e *Event) {
 	c := h.c
 	m := &unsafe.Slice(c.msgs, int(c.nmsg))[i]
 	size, nhdr, nelem, strsOff := int(m.size), int(m.nhdr), int(m.nelem), int(m.strs_off)
-	e = &Event{id: int(m.event_id), priority: Priority(m.priority), packed: m.is_text == 0,
-		text: uint8(m.is_text), textLen: uint32(m.text_len)}
+	e = &Event{id: int(m.event_id), priority: Priority(m.priority), form: formPacked, textLen: uint32(m.text_len)}
+	switch m.is_text {
+	case 1:
+		e.form = formPlainText
+	case 2:
+		e.form = formJSONText
+	}
 	if size > 0 {
 		src := unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(c.buf), uintptr(m.off))), size)
 		// make and copy of len(src) compile to one allocation without zeroing
@@ -348,7 +353,7 @@ func (h *handle) message(i int) (reply bool, e *Event) {
 	}
 	if m.has_body != 0 {
 		e.body, e.hasBody = e.data[m.body_off:m.body_off+m.body_len], true
-		if e.text == textJSON {
+		if e.form == formJSONText {
 			e.body = jsonValue(e.body)
 		}
 	}

@@ -57,11 +57,10 @@ type header struct {
 type Event struct {
 	id       int
 	priority Priority
-	headers  []header // used unless packed
-	packed   bool     // the headers are recs and spans into data (see event_packed.go)
-	text     uint8    // textPlain, textJSON: the headers are read from data[:textLen] (see event_text.go)
+	headers  []header // formHeaders
+	form     uint8    // how the headers are held (formHeaders, ...)
 	textLen  uint32
-	table    unsafe.Pointer // text: *[]header once built (atomic: readers may build it at once)
+	table    unsafe.Pointer // text forms: *[]header once built (atomic: readers may build it at once)
 	data     string
 	recs     []rec
 	spans    []span
@@ -69,6 +68,14 @@ type Event struct {
 	hasBody  bool
 	cursor   int
 }
+
+// How an Event holds its headers.
+const (
+	formHeaders   = iota // a slice of headers (built, or changed after receipt)
+	formPacked           // recs and spans into data (see event_packed.go)
+	formPlainText        // the lines of data[:textLen], a plain event's header section (see event_text.go)
+	formJSONText         // the members of data, a JSON object of string members (see event_text.go)
+)
 
 // ESLevent is the name of the type in the SWIG bindings.
 type ESLevent = Event
@@ -172,7 +179,7 @@ func (e *Event) header(name string, idx ...int) (string, bool) {
 	if e == nil {
 		return "", false
 	}
-	if e.text != textNone {
+	if e.isText() {
 		v, ok := e.textHeader(name)
 		switch {
 		case !ok && name == "_body" && e.hasBody:
@@ -205,7 +212,7 @@ func (e *Event) HeaderValues(name string) []string {
 	if e == nil {
 		return nil
 	}
-	if e.text != textNone {
+	if e.isText() {
 		if v, ok := e.textHeader(name); ok {
 			return []string{v}
 		}
@@ -357,10 +364,10 @@ func (e *Event) Clone() *Event {
 		return nil
 	}
 	// Field by field: table may be written by another reader at the same time.
-	c := Event{id: e.id, priority: e.priority, headers: e.headers, packed: e.packed, text: e.text,
-		textLen: e.textLen, table: atomic.LoadPointer(&e.table), data: e.data, recs: e.recs,
-		spans: e.spans, body: e.body, hasBody: e.hasBody}
-	if e.packed || e.text != textNone {
+	c := Event{id: e.id, priority: e.priority, headers: e.headers, form: e.form, textLen: e.textLen,
+		table: atomic.LoadPointer(&e.table), data: e.data, recs: e.recs, spans: e.spans, body: e.body,
+		hasBody: e.hasBody}
+	if e.form != formHeaders {
 		// The packed tables, the text and its header table are never written to: the copy
 		// shares them.
 		return &c
@@ -376,17 +383,10 @@ func (e *Event) Clone() *Event {
 }
 
 // find returns the index of the first header named name (ASCII case-insensitive, as
-// libesl compares), or -1.
+// libesl compares), or -1. Not for the text forms: they answer lookups from their text
+// (textHeader), and every change converts them first.
 func (e *Event) find(name string) int {
-	if e.text != textNone {
-		for i, h := range e.textTable() {
-			if asciiEqualFold(h.name, name) {
-				return i
-			}
-		}
-		return -1
-	}
-	if e.packed {
+	if e.form == formPacked {
 		for i := range e.recs {
 			r := &e.recs[i]
 			if int(r.nameLen) == len(name) && asciiEqualFold(e.data[r.nameOff:r.nameOff+r.nameLen], name) {

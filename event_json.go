@@ -347,19 +347,11 @@ func (p *jsonParser) str() (string, error) {
 		}
 		esc := p.s[p.i+1]
 		p.i += 2
+		if d, ok := jsonEscape(esc); ok {
+			b.WriteByte(d)
+			continue
+		}
 		switch esc {
-		case '"', '\\', '/':
-			b.WriteByte(esc)
-		case 'b':
-			b.WriteByte('\b')
-		case 'f':
-			b.WriteByte('\f')
-		case 'n':
-			b.WriteByte('\n')
-		case 'r':
-			b.WriteByte('\r')
-		case 't':
-			b.WriteByte('\t')
 		case 'u':
 			r, ok := p.hex4()
 			if !ok {
@@ -382,6 +374,26 @@ func (p *jsonParser) str() (string, error) {
 		}
 	}
 	return "", p.fail("unterminated string")
+}
+
+// jsonEscape is the byte a one-character JSON escape (the letter after the backslash)
+// stands for; false for 'u' and for anything that is no escape.
+func jsonEscape(c byte) (byte, bool) {
+	switch c {
+	case '"', '\\', '/':
+		return c, true
+	case 'b':
+		return '\b', true
+	case 'f':
+		return '\f', true
+	case 'n':
+		return '\n', true
+	case 'r':
+		return '\r', true
+	case 't':
+		return '\t', true
+	}
+	return 0, false
 }
 
 func (p *jsonParser) hex4() (rune, bool) {

@@ -21,44 +21,45 @@ type span struct {
 }
 
 func (e *Event) count() int {
-	if e.text != textNone {
-		return len(e.textTable())
-	}
-	if e.packed {
+	switch e.form {
+	case formPacked:
 		return len(e.recs)
+	case formPlainText, formJSONText:
+		return len(e.textTable())
 	}
 	return len(e.headers)
 }
 
 func (e *Event) nameAt(i int) string {
-	if e.text != textNone {
-		return e.textTable()[i].name
-	}
-	if e.packed {
+	switch e.form {
+	case formPacked:
 		r := &e.recs[i]
 		return e.data[r.nameOff : r.nameOff+r.nameLen]
+	case formPlainText, formJSONText:
+		return e.textTable()[i].name
 	}
 	return e.headers[i].name
 }
 
 func (e *Event) valueAt(i int) string {
-	if e.text != textNone {
-		return e.textTable()[i].value
-	}
-	if e.packed {
+	switch e.form {
+	case formPacked:
 		r := &e.recs[i]
 		return e.data[r.valueOff : r.valueOff+r.valueLen]
+	case formPlainText, formJSONText:
+		return e.textTable()[i].value
 	}
 	return e.headers[i].value
 }
 
 // nelemAt is the element count of header i; 0 for a scalar header.
 func (e *Event) nelemAt(i int) int {
-	if e.text != textNone {
-		return 0
-	}
-	if e.packed {
+	switch e.form {
+	case formPacked:
 		return int(e.recs[i].nelem)
+	case formPlainText, formJSONText:
+		// the text forms hold no array headers
+		return 0
 	}
 	if a := e.headers[i].array; a != nil {
 		return len(a)
@@ -67,7 +68,7 @@ func (e *Event) nelemAt(i int) int {
 }
 
 func (e *Event) elemAt(i, j int) string {
-	if e.packed {
+	if e.form == formPacked {
 		sp := &e.spans[int(e.recs[i].elemFirst)+j]
 		return e.data[sp.off : sp.off+sp.len]
 	}
@@ -76,10 +77,10 @@ func (e *Event) elemAt(i, j int) string {
 
 // arrayAt returns the elements of header i (nil for a scalar header).
 func (e *Event) arrayAt(i int) []string {
-	if e.text != textNone {
+	switch e.form {
+	case formPlainText, formJSONText:
 		return nil
-	}
-	if !e.packed {
+	case formHeaders:
 		return e.headers[i].array
 	}
 	n := e.nelemAt(i)
@@ -95,19 +96,19 @@ func (e *Event) arrayAt(i int) []string {
 
 // unpack converts a packed event to the header slice before a change.
 func (e *Event) unpack() {
-	if e.text != textNone {
+	switch e.form {
+	case formHeaders:
+		return
+	case formPlainText, formJSONText:
 		t := e.textTable()
 		hs := make([]header, len(t), len(t)+4)
 		copy(hs, t)
-		e.headers, e.text, e.table = hs, textNone, nil
-		return
-	}
-	if !e.packed {
+		e.headers, e.form, e.table = hs, formHeaders, nil
 		return
 	}
 	hs := make([]header, len(e.recs), len(e.recs)+4)
 	for i := range hs {
 		hs[i] = header{name: e.nameAt(i), value: e.valueAt(i), array: e.arrayAt(i)}
 	}
-	e.headers, e.packed, e.recs, e.spans = hs, false, nil, nil
+	e.headers, e.form, e.recs, e.spans = hs, formHeaders, nil, nil
 }

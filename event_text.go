@@ -16,16 +16,12 @@ import (
 // table once; it is published atomically, because an Event may be read from several
 // goroutines at once.
 
-// Kinds of events kept as text (Event.text).
-const (
-	textNone  = iota
-	textPlain // data[:textLen] is a plain event's header section
-	textJSON  // data is a JSON object of string members
-)
+// isText reports whether the event is held in one of the text forms.
+func (e *Event) isText() bool { return e.form == formPlainText || e.form == formJSONText }
 
 // textHeader finds the first header named name (ASCII case-insensitive) in a text event.
 func (e *Event) textHeader(name string) (string, bool) {
-	if e.text == textJSON {
+	if e.form == formJSONText {
 		for p, ok := jsonStart(e.data), true; ok; {
 			var key, val string
 			key, val, p, ok = jsonMember(e.data, p)
@@ -60,7 +56,7 @@ func (e *Event) textTable() []header {
 		return *p
 	}
 	var hs []header
-	if e.text == textJSON {
+	if e.form == formJSONText {
 		for p, ok := jsonStart(e.data), true; ok; {
 			var key, val string
 			if key, val, p, ok = jsonMember(e.data, p); ok && !isBodyKey(key) {
@@ -146,20 +142,8 @@ func jsonValue(v string) string {
 	}
 	b := make([]byte, 0, len(v))
 	for i >= 0 && i+1 < len(v) {
+		c, _ := jsonEscape(v[i+1]) // C checked the escapes, and let no \u through
 		b = append(b, v[:i]...)
-		c := v[i+1]
-		switch c {
-		case 'b':
-			c = '\b'
-		case 'f':
-			c = '\f'
-		case 'n':
-			c = '\n'
-		case 'r':
-			c = '\r'
-		case 't':
-			c = '\t'
-		}
 		b = append(b, c)
 		v = v[i+2:]
 		i = strings.IndexByte(v, '\\')

@@ -11,16 +11,32 @@ import (
 
 // textEvent packs a plain event body as the receive path does and checks that it was kept
 // as its text.
-func textEvent(t *testing.T, body string) *Event {
+func textEvent(t *testing.T, body string) *Event { return textEventAs(t, body, formPlainText) }
+
+// textEventAs packs a plain or JSON event body (form formPlainText or formJSONText) as the
+// receive path does and checks that it was kept in that form.
+func textEventAs(t *testing.T, body string, form uint8) *Event {
 	t.Helper()
-	e, r := packInner([]byte(body), false, true)
+	e, r := packInner([]byte(body), form == formJSONText, true)
 	if r == -2 {
 		t.Skip("events are kept as text only with csrc (not under the libesl tag)")
 	}
-	if r != 1 || e == nil || e.text != textPlain {
+	if r != 1 || e == nil || e.form != form {
 		t.Fatalf("not kept as text (result %d): %q", r, body)
 	}
 	return e
+}
+
+// lookup is a header name and the value GetHeader must give for it.
+type lookup struct{ name, want string }
+
+func checkLookups(t *testing.T, e *Event, lookups []lookup) {
+	t.Helper()
+	for _, c := range lookups {
+		if got := e.GetHeader(c.name); got != c.want {
+			t.Errorf("GetHeader(%q) = %q, want %q", c.name, got, c.want)
+		}
+	}
 }
 
 const textSample = "Event-Name: CHANNEL_ANSWER\nUnique-ID: u1\nEvent-Date-Local: 2026-11-28%2002%3A55%3A36\n" +
@@ -31,18 +47,14 @@ const textSample = "Event-Name: CHANNEL_ANSWER\nUnique-ID: u1\nEvent-Date-Local:
 // values decoded; everything else sees the same headers.
 func TestTextEventLookups(t *testing.T) {
 	e := textEvent(t, textSample)
-	for _, c := range []struct{ name, want string }{
+	checkLookups(t, e, []lookup{
 		{"Event-Name", "CHANNEL_ANSWER"},
 		{"unique-id", "u1"},
 		{"Event-Date-Local", "2026-11-28 02:55:36"},
 		{"Channel-Read-Codec-Name", "PCMU"},
 		{"variable_x", "spaced out"},
 		{"_body", "hello"},
-	} {
-		if got := e.GetHeader(c.name); got != c.want {
-			t.Errorf("GetHeader(%q) = %q, want %q", c.name, got, c.want)
-		}
-	}
+	})
 	if v, ok := e.Header("Missing"); ok || v != "" {
 		t.Errorf("Header(Missing) = %q %v", v, ok)
 	}
@@ -79,11 +91,11 @@ func TestTextEventChanges(t *testing.T) {
 	e.AddHeader("X-New", "1")
 	e.DelHeader("Unique-ID")
 	e.AddHeader("Event-Date-Local", "")
-	if e.text != textNone || e.GetHeader("X-New") != "1" || e.GetHeader("Unique-ID") != "" || e.GetHeader("Event-Date-Local") != "" {
-		t.Errorf("after changes: text %v, X-New %q, Unique-ID %q", e.text, e.GetHeader("X-New"), e.GetHeader("Unique-ID"))
+	if e.form != formHeaders || e.GetHeader("X-New") != "1" || e.GetHeader("Unique-ID") != "" || e.GetHeader("Event-Date-Local") != "" {
+		t.Errorf("after changes: form %v, X-New %q, Unique-ID %q", e.form, e.GetHeader("X-New"), e.GetHeader("Unique-ID"))
 	}
-	if c.text != textPlain || c.GetHeader("Unique-ID") != "u1" || c.GetHeader("X-New") != "" || c.Len() != 7 {
-		t.Errorf("the clone changed: text %v, Unique-ID %q, Len %d", c.text, c.GetHeader("Unique-ID"), c.Len())
+	if c.form != formPlainText || c.GetHeader("Unique-ID") != "u1" || c.GetHeader("X-New") != "" || c.Len() != 7 {
+		t.Errorf("the clone changed: form %v, Unique-ID %q, Len %d", c.form, c.GetHeader("Unique-ID"), c.Len())
 	}
 }
 
@@ -151,24 +163,14 @@ func TestPlainValue(t *testing.T) {
 func TestTextEventJSON(t *testing.T) {
 	body := ` {"Event-Name":"CHANNEL_ANSWER", "Unique-ID" : "u1","A":"x\"y\\z\/\n","a":"second",` +
 		`"_body":"b\tc","Z":"fd00::2"}` + "\n"
-	e, r := packInner([]byte(body), true, true)
-	if r == -2 {
-		t.Skip("events are kept as text only with csrc (not under the libesl tag)")
-	}
-	if r != 1 || e == nil || e.text != textJSON {
-		t.Fatalf("not kept as JSON text (result %d)", r)
-	}
-	for _, c := range []struct{ name, want string }{
+	e := textEventAs(t, body, formJSONText)
+	checkLookups(t, e, []lookup{
 		{"event-name", "CHANNEL_ANSWER"},
 		{"Unique-ID", "u1"},
 		{"a", "x\"y\\z/\n"},
 		{"Z", "fd00::2"},
 		{"_body", "b\tc"},
-	} {
-		if got := e.GetHeader(c.name); got != c.want {
-			t.Errorf("GetHeader(%q) = %q, want %q", c.name, got, c.want)
-		}
-	}
+	})
 	if e.GetType() != "CHANNEL_ANSWER" || !e.HasBody() || e.GetBody() != "b\tc" {
 		t.Errorf("type %s, body %v %q", e.GetType(), e.HasBody(), e.GetBody())
 	}

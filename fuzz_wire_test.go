@@ -160,8 +160,8 @@ func TestEventsFromText(t *testing.T) {
 			if !taken {
 				t.Errorf("%s event %d: not packed from its text", ct, i)
 			}
-			if ev, _ := packInner(b, ct == "text/event-json", true); ev != nil && ev.text == textNone {
-				t.Errorf("%s event %d: kept as text %v", ct, i, ev.text)
+			if ev, _ := packInner(b, ct == "text/event-json", true); ev != nil && !ev.isText() {
+				t.Errorf("%s event %d: kept as text %v", ct, i, ev.isText())
 			}
 			if diff != "" {
 				t.Errorf("%s event %d: %s", ct, i, diff)

@@ -34,7 +34,8 @@ type readDuty struct {
 	free atomic.Bool
 
 	// Under mu. rc is the poller's handle on the socket while the reader goroutine serves it
-	// (nil otherwise, and then nobody may take the duty); readFn reads for a caller.
+	// (nil otherwise, and then nobody may take the duty); lastRelease is when the duty was
+	// last left free.
 	rc          syscall.RawConn
 	lastRelease time.Time
 
