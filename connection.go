@@ -79,6 +79,7 @@ type connState struct {
 
 	asyncExecute atomic.Bool
 	eventLock    atomic.Bool
+	lenders      atomic.Int32 // ReceiveEvents callers running
 
 	repliesDropped atomic.Uint64
 	messages       atomic.Uint64
@@ -176,6 +177,8 @@ func isReply(ct string) bool {
 // receives that finds every earlier event queued.
 func (s *connState) route(reply bool, ev *Event) {
 	if reply {
+		// a reply goes to one caller, never to a ReceiveEvents callback
+		ev.settle()
 		s.qmu.Lock()
 		req, ok := s.pending.pop()
 		s.qmu.Unlock()
@@ -203,6 +206,8 @@ func (s *connState) route(reply bool, ev *Event) {
 	}
 	if ev.id == evBackgroundJob {
 		s.flush()
+		// before the hand-over: a job's result belongs to whoever waits for it
+		ev.settle()
 		if s.jobs.deliver(ev) {
 			return
 		}

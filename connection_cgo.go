@@ -20,6 +20,9 @@ import (
 // 70 KiB plus the library's buffers) and the shim's packed messages of the last receive.
 type handle struct {
 	c *C.eslgo_conn_t
+	// lend: copy text events into pooled buffers (a ReceiveEvents callback is running, so
+	// they will likely be lent; see event_lend.go). Set by the holder of the read duty.
+	lend bool
 }
 
 func errTextOf(c *C.eslgo_conn_t) string {
@@ -140,6 +143,7 @@ func (s *connState) deliver(n int) {
 		return
 	}
 	s.messages.Add(uint64(n))
+	s.h.lend = s.lenders.Load() > 0
 	for i := 0; i < n; i++ {
 		s.route(s.h.message(i))
 	}
@@ -337,8 +341,16 @@ func (h *handle) message(i int) (reply bool, e *Event) {
 	}
 	if size > 0 {
 		src := unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(c.buf), uintptr(m.off))), size)
-		// make and copy of len(src) compile to one allocation without zeroing
-		buf := make([]byte, len(src))
+		var buf []byte
+		if h.lend && e.form != formPacked {
+			e.lease = lendBuffer(size)
+		}
+		if e.lease != nil {
+			buf = *e.lease
+		} else {
+			// make and copy of len(src) compile to one allocation without zeroing
+			buf = make([]byte, len(src))
+		}
 		copy(buf, src)
 		if nhdr > 0 {
 			e.recs = unsafe.Slice((*rec)(unsafe.Pointer(&buf[0])), nhdr)
@@ -356,6 +368,7 @@ func (h *handle) message(i int) (reply bool, e *Event) {
 		if e.form == formJSONText {
 			e.body = jsonValue(e.body)
 		}
+		e.body = e.keep(e.body)
 	}
 	return m.is_reply != 0, e
 }

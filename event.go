@@ -67,6 +67,7 @@ type Event struct {
 	body     string
 	hasBody  bool
 	cursor   int
+	lease    *[]byte // the pooled buffer data points into, while the event is lent (event_lend.go)
 }
 
 // How an Event holds its headers.
@@ -188,7 +189,7 @@ func (e *Event) header(name string, idx ...int) (string, bool) {
 			// a text event has no array headers
 			return "", false
 		}
-		return v, true
+		return e.keep(v), true
 	}
 	i := e.find(name)
 	if i < 0 {
@@ -214,7 +215,7 @@ func (e *Event) HeaderValues(name string) []string {
 	}
 	if e.isText() {
 		if v, ok := e.textHeader(name); ok {
-			return []string{v}
+			return []string{e.keep(v)}
 		}
 		return nil
 	}
@@ -367,6 +368,10 @@ func (e *Event) Clone() *Event {
 	c := Event{id: e.id, priority: e.priority, headers: e.headers, form: e.form, textLen: e.textLen,
 		table: atomic.LoadPointer(&e.table), data: e.data, recs: e.recs, spans: e.spans, body: e.body,
 		hasBody: e.hasBody}
+	if e.lent() {
+		// the copy must not point into a buffer that will be reused
+		c.data = strings.Clone(e.data)
+	}
 	if e.form != formHeaders {
 		// The packed tables, the text and its header table are never written to: the copy
 		// shares them.

@@ -56,15 +56,20 @@ func (e *Event) textTable() []header {
 		return *p
 	}
 	var hs []header
+	data := e.data
+	if e.lent() {
+		// the table outlives the loan (Clone shares it): its strings point into a copy
+		data = strings.Clone(data)
+	}
 	if e.form == formJSONText {
-		for p, ok := jsonStart(e.data), true; ok; {
+		for p, ok := jsonStart(data), true; ok; {
 			var key, val string
-			if key, val, p, ok = jsonMember(e.data, p); ok && !isBodyKey(key) {
+			if key, val, p, ok = jsonMember(data, p); ok && !isBodyKey(key) {
 				hs = append(hs, header{name: key, value: jsonValue(val)})
 			}
 		}
 	} else {
-		h := e.data[:e.textLen]
+		h := data[:e.textLen]
 		hs = make([]header, 0, strings.Count(h, "\n")+1)
 		for len(h) > 0 {
 			line := h

@@ -129,6 +129,16 @@ func (q *eventQueue) tryPop() (*Event, bool, error) {
 // queue ends. It returns (nil, nil) on timeout, (nil, err) once the queue ended and is
 // empty, and (nil, ctx.Err()) when ctx ends.
 func (q *eventQueue) pop(ctx context.Context, timeout time.Duration) (*Event, error) {
+	ev, err := q.popLent(ctx, timeout)
+	if ev != nil {
+		// it is the caller's now: its buffer, if pooled, is never reused
+		ev.settle()
+	}
+	return ev, err
+}
+
+// popLent is pop for ReceiveEvents: the event may be lent (event_lend.go).
+func (q *eventQueue) popLent(ctx context.Context, timeout time.Duration) (*Event, error) {
 	var timer <-chan time.Time
 	var done <-chan struct{}
 	if ctx != nil {

@@ -106,3 +106,31 @@ func (c *Connection) EventStream(ctx context.Context) iter.Seq2[*Event, error] {
 		}
 	}
 }
+
+// ReceiveEvents calls fn with every event received (and the reply to every plain Send), in
+// order, until fn returns an error, ctx ends or the connection does, and returns that
+// error: fn's own, ctx's, or the one RecvEventContext would return.
+//
+// The event is lent to fn: it is valid until fn returns and reads as an empty event
+// afterwards. The strings it returns may be kept; Clone keeps the whole event. In return,
+// a stream of events read this way allocates almost nothing per event: the text of each
+// is copied into a buffer that is reused once fn is done with it, instead of into fresh
+// memory the garbage collector must reclaim. fn may call any method of the connection.
+// Like RecvEventContext, it shares the events with other consumers of the connection.
+func (c *Connection) ReceiveEvents(ctx context.Context, fn func(ev *Event) error) error {
+	defer runtime.KeepAlive(c)
+	s := c.state()
+	s.lenders.Add(1)
+	defer s.lenders.Add(-1)
+	for {
+		ev, err := s.events.popLent(ctx, 0)
+		if err != nil {
+			return err
+		}
+		err = fn(ev)
+		ev.release()
+		if err != nil {
+			return err
+		}
+	}
+}

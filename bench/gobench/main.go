@@ -12,6 +12,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -29,6 +30,7 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:8021", "event socket address")
 	password := flag.String("password", "ClueCon", "password")
 	mode := flag.String("mode", "plain", "plain, json (receive events), api (sequential round trips) or apipar (parallel)")
+	lend := flag.Bool("lend", false, "receive events with ReceiveEvents (lent events) instead of RecvEventContext")
 	n := flag.Int("n", 1000000, "events to receive, or api round trips")
 	par := flag.Int("par", 16, "goroutines for -mode apipar")
 	flag.Parse()
@@ -44,7 +46,11 @@ func main() {
 	var sum pump.Sum
 	switch *mode {
 	case "plain", "json":
-		sum, err = receive(ctx, conn, *mode, *n)
+		if *lend {
+			sum, err = receiveLent(ctx, conn, *mode, *n)
+		} else {
+			sum, err = receive(ctx, conn, *mode, *n)
+		}
 	case "api":
 		err = apiLoop(ctx, conn, *n)
 	case "apipar":
@@ -99,6 +105,28 @@ func receive(ctx context.Context, conn *esl.Connection, format string, n int) (p
 	}
 	return sum, nil
 }
+
+// receiveLent is receive through ReceiveEvents.
+func receiveLent(ctx context.Context, conn *esl.Connection, format string, n int) (pump.Sum, error) {
+	sum := pump.NewSum()
+	if err := conn.Events(format, "ALL"); err != nil {
+		return sum, err
+	}
+	i := 0
+	err := conn.ReceiveEvents(ctx, func(ev *esl.Event) error {
+		sum.Add(ev.GetHeader("Event-Name"), ev.GetHeader("Unique-ID"), ev.GetHeader("Event-Date-Timestamp"))
+		if i++; i == n {
+			return errEnough
+		}
+		return nil
+	})
+	if err != errEnough {
+		return sum, fmt.Errorf("after %d events: %w", i, err)
+	}
+	return sum, nil
+}
+
+var errEnough = errors.New("enough events")
 
 func apiLoop(ctx context.Context, conn *esl.Connection, n int) error {
 	for i := 0; i < n; i++ {

@@ -1,0 +1,95 @@
+package esl
+
+import (
+	"math/bits"
+	"strings"
+	"sync"
+	"unsafe"
+)
+
+// Lent events (ReceiveEvents). A received plain or JSON event kept as its text costs one
+// copy of that text into Go memory. When the event goes to a ReceiveEvents callback, the
+// copy is made into a buffer that returns to a pool once the callback is done, so a
+// stream of events reuses a few warm buffers instead of allocating its size in garbage:
+// the collector, and the page faults after the runtime hands freed memory back to the
+// kernel, were most of what the binding cost per event.
+//
+// The buffer is reused, and Go strings must never change, so no string that points into
+// it may outlive the callback. Every string a lent event hands out is copied first
+// (keep), its header table is built from a copy of the text, and its body is copied when
+// it is received. Only the buffer's owner, the event, reads the text itself.
+
+// lendClasses are the pooled buffer sizes: powers of two from 1 KiB to 64 KiB. Larger
+// texts are allocated as usual.
+const (
+	lendMinShift = 10
+	lendClasses  = 7
+)
+
+var lendPools [lendClasses]sync.Pool
+
+// lendClass returns the pool of texts of n bytes, or -1 when n is beyond the largest.
+func lendClass(n int) int {
+	if n <= 1<<lendMinShift {
+		return 0
+	}
+	c := bits.Len(uint(n-1)) - lendMinShift
+	if c >= lendClasses {
+		return -1
+	}
+	return c
+}
+
+// lendBuffer returns a buffer of n bytes from the pools (nil when n is too large): the
+// pointer goes back with returnBuffer.
+func lendBuffer(n int) *[]byte {
+	c := lendClass(n)
+	if c < 0 {
+		return nil
+	}
+	if p, _ := lendPools[c].Get().(*[]byte); p != nil {
+		*p = (*p)[:n]
+		return p
+	}
+	b := make([]byte, n, 1<<(lendMinShift+c))
+	return &b
+}
+
+func returnBuffer(p *[]byte) {
+	if c := lendClass(cap(*p)); c >= 0 && cap(*p) == 1<<(lendMinShift+c) {
+		lendPools[c].Put(p)
+	}
+}
+
+// lent reports whether the event's text is in a buffer that may go back to the pool.
+func (e *Event) lent() bool { return e.lease != nil }
+
+// keep returns v as a string that stays valid after the event's buffer is reused: v
+// itself unless it points into a lent event's text.
+func (e *Event) keep(v string) string {
+	if e.lease == nil || len(v) == 0 {
+		return v
+	}
+	start := uintptr(unsafe.Pointer(unsafe.StringData(e.data)))
+	p := uintptr(unsafe.Pointer(unsafe.StringData(v)))
+	if p >= start && p < start+uintptr(len(e.data)) {
+		return strings.Clone(v)
+	}
+	return v
+}
+
+// settle makes a lent event an ordinary one: its buffer is then never reused.
+func (e *Event) settle() { e.lease = nil }
+
+// release ends the loan when the callback returned: the buffer goes back to the pool and
+// the event reads as empty from then on.
+func (e *Event) release() {
+	if e == nil {
+		return
+	}
+	p := e.lease
+	*e = Event{}
+	if p != nil {
+		returnBuffer(p)
+	}
+}
