@@ -96,7 +96,7 @@ func BenchmarkUnpack(b *testing.B) {
 
 // recordedFrames returns the event messages (whole frames, outer headers included) of a
 // recorded FreeSWITCH stream.
-func recordedFrames(b *testing.B, file string) [][]byte {
+func recordedFrames(b testing.TB, file string) [][]byte {
 	raw, err := os.ReadFile(file)
 	if err != nil {
 		b.Fatal(err)
