@@ -91,10 +91,14 @@ func main() {
 				return []string{*orig, a, m, strconv.Itoa(n), "ClueCon", "orig"}
 			}})
 	}
-	clients = append(clients, client{key: "go", label: "Go binding", modes: []string{"plain", "json", "api", "apipar"},
+	clients = append(clients, client{key: "go", label: "Go binding, RecvEvent", modes: []string{"plain", "json", "api", "apipar"},
 		argv: func(a, m string, n int) []string {
 			return []string{b("gobench"), "-addr", a, "-mode", m, "-n", strconv.Itoa(n)}
-		}})
+		}},
+		client{key: "golent", label: "Go binding, ReceiveEvents (lent events)", modes: []string{"plain", "json"},
+			argv: func(a, m string, n int) []string {
+				return []string{b("gobench"), "-lend", "-addr", a, "-mode", m, "-n", strconv.Itoa(n)}
+			}})
 
 	printHeader(len(set.Events), *events, *rounds, *apiN)
 	want := map[int]pump.Sum{}
@@ -204,7 +208,7 @@ func main() {
 		fmt.Printf("\nRSS: %d plain events received, nothing freed explicitly (load average %s)\n\n", *rssEvents, loadAvg())
 		var rows [][]string
 		for _, c := range clients {
-			if c.key != "go" && !(c.key == "c" && os.Getenv("BENCH_RSS_C") == "1") {
+			if c.key != "go" && c.key != "golent" && !(c.key == "c" && os.Getenv("BENCH_RSS_C") == "1") {
 				continue
 			}
 			r := run(c, "plain", *rssEvents)
