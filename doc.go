@@ -10,8 +10,8 @@
 //     Like their originals they return nil or a status on failure; Err tells why.
 //   - The idiomatic layer: Dial with options, methods taking a context and returning
 //     errors (SendRecvContext, ApiContext, ExecuteContext, RecvEventContext), an iterator
-//     over events (EventStream) and background jobs that cannot miss their result
-//     (BackgroundJob).
+//     over events (EventStream), a callback receiver for high event rates
+//     (ReceiveEvents) and background jobs that cannot miss their result (BackgroundJob).
 //
 // # Link modes
 //
@@ -35,6 +35,13 @@
 // every real one) is even kept as the text it arrived in: GetHeader finds the header in
 // the text and decodes only the value it returns, and the full header table is built the
 // first time a call needs every header (Len, Headers, Serialize, a change).
+//
+// Lent events: the one cost left per event is that copy of its text, which the garbage
+// collector must later reclaim. ReceiveEvents removes it for streams: it lends each event
+// to a callback, with its text in a buffer that is reused once the callback returns. The
+// strings a lent event hands out (GetHeader, Headers, Serialize, ...) are its own copies
+// and may be kept; the event itself reads as empty after the callback, and Clone keeps
+// it whole. Events taken with RecvEvent and the other receivers are never lent.
 //
 // For events (text/event-plain and text/event-json) RecvEvent returns the event itself
 // (type CHANNEL_CREATE, ...); for everything else (replies, log/data, text/event-xml
@@ -83,7 +90,7 @@
 //   - A caller whose context ends stops waiting; its reply is dropped in order when it
 //     arrives, so every later reply still reaches its own caller.
 //   - Everything else goes to an unbounded event queue that RecvEvent, RecvEventTimed,
-//     RecvEventContext and EventStream drain (the events of one batch are queued
+//     RecvEventContext, EventStream and ReceiveEvents drain (the events of one batch are queued
 //     together, and always before a later reply is handed to its caller); each event is handed out exactly once, to
 //     one consumer. Stats reports the queue depth and totals. A program that subscribes
 //     to events must read them, or the queue grows.
@@ -93,6 +100,11 @@
 //     event).
 //   - BACKGROUND_JOB events whose Job-UUID belongs to a Job of BackgroundJob go to that
 //     Job, not to the queue.
+//   - ReceiveEvents runs its callback on the caller's goroutine, one event at a time; the
+//     reader goroutine goes on reading meanwhile, so the callback may call any method of
+//     the connection (an Api call waits for its reply as anywhere else). A lent event
+//     belongs to the callback: handing it to another goroutine needs Clone, since the
+//     event is emptied, and its buffer reused, when the callback returns.
 //
 // # Commands and framing
 //

@@ -4,6 +4,7 @@ package esl_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -101,6 +102,38 @@ func ExampleConnection_EventStream() {
 	// event 1
 	// event 2
 	// event 3
+}
+
+// A busy stream through a callback: each event is lent to it, and the strings it returns
+// may be kept after the callback (here in a map); the event itself may not.
+func ExampleConnection_ReceiveEvents() {
+	srv := esltest.NewServer()
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	conn, err := esl.Dial(ctx, srv.Addr(), esl.WithEvents("plain", "CUSTOM", "example::queue"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer conn.Close()
+	for _, agent := range []string{"1001", "1002", "1001"} {
+		srv.FireEvent("CUSTOM", map[string]string{"Event-Subclass": "example::queue", "Agent": agent}, "")
+	}
+
+	calls := map[string]int{}
+	seen := 0
+	errEnough := errors.New("three events")
+	err = conn.ReceiveEvents(ctx, func(ev *esl.Event) error {
+		calls[ev.GetHeader("Agent")]++
+		if seen++; seen == 3 {
+			return errEnough
+		}
+		return nil
+	})
+	fmt.Println(err == errEnough, calls["1001"], calls["1002"])
+	// Output:
+	// true 2 1
 }
 
 // A background job whose result cannot be missed.
