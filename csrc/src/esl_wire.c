@@ -2087,20 +2087,22 @@ int esl_wire_plain_spans(esl_wire_t *w, const char *text, size_t len, esl_wire_s
 	return 1;
 }
 
-/* Line maps of one 64-byte block for esl_wire_plain_check: one bit per byte for LF, ':' and
- * '%'. */
+/* Line maps of one 64-byte block for esl_wire_plain_check: one bit per byte for LF, for ':'
+ * and for the rare bytes ('%', '[' and NUL). */
 static inline void line_block(const unsigned char *b, uint64_t *lf, uint64_t *col, uint64_t *pct)
 {
 #if defined(__SSE2__)
 	const __m128i l = _mm_set1_epi8('\n'), c = _mm_set1_epi8(':'), p = _mm_set1_epi8('%');
+	const __m128i br = _mm_set1_epi8('['), nul = _mm_setzero_si128();
 	uint64_t ml = 0, mc = 0, mp = 0;
 	int i;
 
 	for (i = 0; i < 4; i++) {
 		__m128i v = _mm_loadu_si128((const __m128i *) (const void *) (b + 16 * i));
+		__m128i odd = _mm_or_si128(_mm_cmpeq_epi8(v, p), _mm_or_si128(_mm_cmpeq_epi8(v, br), _mm_cmpeq_epi8(v, nul)));
 		ml |= (uint64_t) (unsigned) _mm_movemask_epi8(_mm_cmpeq_epi8(v, l)) << (16 * i);
 		mc |= (uint64_t) (unsigned) _mm_movemask_epi8(_mm_cmpeq_epi8(v, c)) << (16 * i);
-		mp |= (uint64_t) (unsigned) _mm_movemask_epi8(_mm_cmpeq_epi8(v, p)) << (16 * i);
+		mp |= (uint64_t) (unsigned) _mm_movemask_epi8(odd) << (16 * i);
 	}
 	*lf = ml;
 	*col = mc;
@@ -2112,7 +2114,7 @@ static inline void line_block(const unsigned char *b, uint64_t *lf, uint64_t *co
 	for (i = 0; i < 64; i++) {
 		ml |= (uint64_t) (b[i] == '\n') << i;
 		mc |= (uint64_t) (b[i] == ':') << i;
-		mp |= (uint64_t) (b[i] == '%') << i;
+		mp |= (uint64_t) (b[i] == '%' || b[i] == '[' || !b[i]) << i;
 	}
 	*lf = ml;
 	*col = mc;
@@ -2125,11 +2127,13 @@ __attribute__((target("avx2"))) static void line_blocks_avx2(const unsigned char
 															 uint64_t *pct)
 {
 	const __m256i l = _mm256_set1_epi8('\n'), c = _mm256_set1_epi8(':'), p = _mm256_set1_epi8('%');
+	const __m256i br = _mm256_set1_epi8('['), nul = _mm256_setzero_si256();
 	size_t b;
 
 #define MASK64(v0, v1, x)                                                  \
 	((uint64_t) (uint32_t) _mm256_movemask_epi8(_mm256_cmpeq_epi8(v0, x)) | \
 	 (uint64_t) (uint32_t) _mm256_movemask_epi8(_mm256_cmpeq_epi8(v1, x)) << 32)
+#define ODD(v) _mm256_or_si256(_mm256_cmpeq_epi8(v, p), _mm256_or_si256(_mm256_cmpeq_epi8(v, br), _mm256_cmpeq_epi8(v, nul)))
 	for (b = 0; b < n; b++) {
 		const unsigned char *q = t + 64 * b;
 		__m256i v0 = _mm256_loadu_si256((const __m256i *) (const void *) q);
@@ -2137,8 +2141,9 @@ __attribute__((target("avx2"))) static void line_blocks_avx2(const unsigned char
 
 		lf[b] = MASK64(v0, v1, l);
 		col[b] = MASK64(v0, v1, c);
-		pct[b] = MASK64(v0, v1, p);
+		pct[b] = (uint64_t) (uint32_t) _mm256_movemask_epi8(ODD(v0)) | (uint64_t) (uint32_t) _mm256_movemask_epi8(ODD(v1)) << 32;
 	}
+#undef ODD
 #undef MASK64
 }
 #endif
@@ -2193,8 +2198,9 @@ static inline int escape_is(const unsigned char *t, size_t q, size_t len, unsign
 	return len - q >= 3 && hexv[t[q + 1]] == (c >> 4) + 1 && hexv[t[q + 2]] == (c & 15) + 1;
 }
 
-/* Whether a '%' in t[0, to) is an escape of 'A', 'R' or 'Y', or of ':' after "ARRAY". */
-static int escaped_marker(const unsigned char *t, size_t len, const uint64_t *pct, size_t to)
+/* Whether t[0, to) holds a NUL, a '[' or a '%' that escapes 'A', 'R' or 'Y', or ':' after
+ * "ARRAY" (pct: the map of those three bytes). */
+static int odd_bytes(const unsigned char *t, size_t len, const uint64_t *pct, size_t to)
 {
 	size_t b;
 
@@ -2208,7 +2214,7 @@ static int escaped_marker(const unsigned char *t, size_t len, const uint64_t *pc
 			if (q >= to) {
 				return 0;
 			}
-			if (escape_is(t, q, len, 'A') || escape_is(t, q, len, 'R') || escape_is(t, q, len, 'Y') ||
+			if (t[q] != '%' || escape_is(t, q, len, 'A') || escape_is(t, q, len, 'R') || escape_is(t, q, len, 'Y') ||
 				(escape_is(t, q, len, ':') && q >= 5 && !memcmp(t + q - 5, "ARRAY", 5))) {
 				return 1;
 			}
@@ -2221,7 +2227,7 @@ int esl_wire_plain_check(esl_wire_t *w, const char *text, size_t len, esl_wire_t
 {
 	const unsigned char *t = (const unsigned char *) text;
 	uint64_t *lf, *col, *pct;
-	size_t q = 0, h = len;
+	size_t q = 0, h = len, c = 0;
 	int nevname = 0, have_cl = 0, sep = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -2234,9 +2240,13 @@ int esl_wire_plain_check(esl_wire_t *w, const char *text, size_t len, esl_wire_t
 	}
 	/* the lines of the header section, as scan_lines splits an inner event's: a line at a
 	 * time, from its first ':' and its end; the rest of each line is looked at below, for the
-	 * whole section at once */
+	 * whole section at once. c is the first ':' at or after q: the search for a value's
+	 * other colons ends at the next line's first one, which is kept for that line. */
+	if (len) {
+		c = next_stop(col, 0);
+	}
 	while (q < len) {
-		size_t e, c, v;
+		size_t e, v;
 
 		if (t[q] == '\n') {
 			h = q;
@@ -2244,7 +2254,6 @@ int esl_wire_plain_check(esl_wire_t *w, const char *text, size_t len, esl_wire_t
 			break;
 		}
 		e = next_stop(lf, q);
-		c = next_stop(col, q);
 		if (c > e || c == len) {
 			/* a line without ':' is skipped; so is a last line without one */
 			q = e + 1;
@@ -2282,7 +2291,7 @@ int esl_wire_plain_check(esl_wire_t *w, const char *text, size_t len, esl_wire_t
 	/* The full parse for: a NUL byte (it cannot be represented), '[' (array rules when in a
 	 * name; values rarely have one), and escapes that may spell the array marker once
 	 * decoded. */
-	if (memchr(t, '\0', h) || memchr(t, '[', h) || escaped_marker(t, len, pct, h)) {
+	if (odd_bytes(t, len, pct, h)) {
 		return 0;
 	}
 	out->header_len = h;
