@@ -91,11 +91,11 @@ func main() {
 				return []string{*orig, a, m, strconv.Itoa(n), "ClueCon", "orig"}
 			}})
 	}
-	clients = append(clients, client{key: "go", label: "Go binding, RecvEvent", modes: []string{"plain", "json", "api", "apipar"},
+	clients = append(clients, client{key: "go", label: "Go binding", modes: []string{"plain", "json", "api", "apipar"},
 		argv: func(a, m string, n int) []string {
 			return []string{b("gobench"), "-addr", a, "-mode", m, "-n", strconv.Itoa(n)}
 		}},
-		client{key: "golent", label: "Go binding, ReceiveEvents (lent events)", modes: []string{"plain", "json"},
+		client{key: "golent", label: "Go binding, lent events (ReceiveEvents)", modes: []string{"plain", "json"},
 			argv: func(a, m string, n int) []string {
 				return []string{b("gobench"), "-lend", "-addr", a, "-mode", m, "-n", strconv.Itoa(n)}
 			}})
