@@ -177,8 +177,6 @@ func isReply(ct string) bool {
 // receives that finds every earlier event queued.
 func (s *connState) route(reply bool, ev *Event) {
 	if reply {
-		// a reply goes to one caller, never to a ReceiveEvents callback
-		ev.settle()
 		s.qmu.Lock()
 		req, ok := s.pending.pop()
 		s.qmu.Unlock()
@@ -206,7 +204,8 @@ func (s *connState) route(reply bool, ev *Event) {
 	}
 	if ev.id == evBackgroundJob {
 		s.flush()
-		// before the hand-over: a job's result belongs to whoever waits for it
+		// a job's result is its waiter's to keep, not lent (settled before the hand-over,
+		// which the waiter may read at once)
 		ev.settle()
 		if s.jobs.deliver(ev) {
 			return
