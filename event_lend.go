@@ -12,7 +12,7 @@ import (
 // copy is made into a buffer that returns to a pool once the callback is done, so a
 // stream of events reuses a few warm buffers instead of allocating its size in garbage:
 // the collector, and the page faults after the runtime hands freed memory back to the
-// kernel, were most of what the binding cost per event.
+// kernel, were a third of what the binding cost per event.
 //
 // The buffer is reused, and Go strings must never change, so no string that points into
 // it may outlive the callback. Every string a lent event hands out is copied first
