@@ -130,7 +130,8 @@ func TestReceiveEventsKeptStrings(t *testing.T) {
 			if len(views) != len(want) {
 				t.Fatalf("got %d events, RecvEvent got %d", len(views), len(want))
 			}
-			if lent < len(want)/2 {
+			// only csrc keeps events as text; an original libesl gives packed events, never lent
+			if haveExtensions && lent < len(want)/2 {
 				t.Fatalf("only %d of %d events were lent: the pooled path was not taken", lent, len(want))
 			}
 			for i, w := range want {
