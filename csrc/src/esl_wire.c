@@ -55,8 +55,12 @@
 #include "esl_wire.h"
 
 #define WIRE_START_CAP ((size_t) 128 * 1024)
-/* Room offered to each read: large reads keep the syscall count low. */
+/* Room offered to each read: large reads keep the syscall count low. A read that fills all
+ * the room it was offered doubles the room of the next ones, up to WIRE_MAX_READ_ROOM (a busy
+ * stream then takes a quarter as many reads); a read that brings less than an eighth of it
+ * halves it again, so a quiet connection keeps a small buffer. */
 #define WIRE_READ_ROOM ((size_t) 64 * 1024)
+#define WIRE_MAX_READ_ROOM ((size_t) 256 * 1024)
 /* A buffer grown past this by one huge block is given back once it is empty. */
 #define WIRE_SHRINK_CAP (4 * WIRE_START_CAP)
 /* Offsets and array counts stay far from overflow below this. */
@@ -111,6 +115,8 @@ struct esl_wire {
 	int state;
 	int api_build;
 	int reserved_body;
+	size_t read_room;       /* what esl_wire_reserve asks for (0: WIRE_READ_ROOM) */
+	size_t offered;         /* the room the last esl_wire_reserve gave */
 
 	/* the message whose body is arriving */
 	esl_event_t *pending;
@@ -1673,6 +1679,7 @@ void esl_wire_reset(esl_wire_t *w)
 	w->body_len = w->body_got = 0;
 	w->start = w->end = w->scan = 0;
 	w->reserved_body = 0;
+	w->read_room = 0;
 	w->state = ST_HEAD;
 	w->err[0] = '\0';
 }
@@ -1780,11 +1787,14 @@ void *esl_wire_reserve(esl_wire_t *w, size_t *room)
 		*room = w->body_len - w->body_got;
 		return w->body + w->body_got;
 	}
-	if (wire_room(w, WIRE_READ_ROOM)) {
+	if (!w->read_room) {
+		w->read_room = WIRE_READ_ROOM;
+	}
+	if (wire_room(w, w->read_room)) {
 		wire_fail(w, "out of memory");
 		return NULL;
 	}
-	*room = w->cap - w->end;
+	*room = w->offered = w->cap - w->end;
 	return w->buf + w->end;
 }
 
@@ -1797,8 +1807,18 @@ void esl_wire_commit(esl_wire_t *w, size_t n)
 		w->body_got += n;
 	} else {
 		w->end += n;
+		if (n && n == w->offered && w->read_room < WIRE_MAX_READ_ROOM) {
+			w->read_room *= 2;
+		} else if (n && n < w->read_room / 8 && w->read_room > WIRE_READ_ROOM) {
+			w->read_room /= 2;
+		}
 	}
 	w->reserved_body = 0;
+}
+
+size_t esl_wire_read_room(const esl_wire_t *w)
+{
+	return w && w->read_room ? w->read_room : WIRE_READ_ROOM;
 }
 
 /* Parses the header block at buf[start .. start + blen) into w->pending. */

@@ -51,12 +51,15 @@ void esl_wire_get_limits(const esl_wire_t *wire, size_t *max_header_block, size_
 
 /* Copies len bytes in; 0 on success, -1 when memory ran out (the parser is then in error). */
 int esl_wire_feed(esl_wire_t *wire, const void *data, size_t len);
-/* Where the next read should put its bytes: at least 64 KiB of room, or, while a large body is
- * being received and nothing else is buffered, the rest of that body (so a read never runs into
- * the next message there). NULL when memory ran out. Call esl_wire_commit with the count read
- * before any other call on the parser. */
+/* Where the next read should put its bytes: at least esl_wire_read_room bytes of room, or, while
+ * a large body is being received and nothing else is buffered, the rest of that body (so a read
+ * never runs into the next message there). NULL when memory ran out. Call esl_wire_commit with
+ * the count read before any other call on the parser. */
 void *esl_wire_reserve(esl_wire_t *wire, size_t *room);
 void esl_wire_commit(esl_wire_t *wire, size_t n);
+/* The room reads are offered now: 64 KiB, doubled after each read that filled all it was
+ * offered, up to 256 KiB, and halved after a read of less than an eighth of it. */
+size_t esl_wire_read_room(const esl_wire_t *wire);
 
 /* Takes the next complete message. */
 esl_wire_status_t esl_wire_next(esl_wire_t *wire, esl_event_t **event);

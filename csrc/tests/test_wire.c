@@ -1133,6 +1133,64 @@ static void test_plain_check(void)
 	esl_wire_destroy(&w);
 }
 
+/* The read room grows while reads fill it (a busy stream), stops at 256 KiB, shrinks again after
+ * small reads, and messages that span the growth are parsed whole. */
+static void test_read_room(void)
+{
+	esl_wire_t *w = esl_wire_create();
+	const char *msg = "Content-Type: text/event-plain\nContent-Length: 25\n\nEvent-Name: HEARTBEAT\nX: y\n";
+	size_t mlen = strlen(msg), room, i, fed = 0, sent = 0, got = 0, prev;
+	esl_event_t *ev = NULL;
+	char *p;
+
+	CHECK(w != NULL);
+	if (!w) {
+		return;
+	}
+	CHECK_INT((long) esl_wire_read_room(w), 64 * 1024);
+	/* full reads of a stream of small messages: 64 -> 128 -> 256 KiB, and no further */
+	for (i = 0; i < 6; i++) {
+		size_t n;
+
+		prev = esl_wire_read_room(w);
+		p = esl_wire_reserve(w, &room);
+		CHECK(p != NULL && room >= prev);
+		if (!p) {
+			break;
+		}
+		for (n = 0; n < room; n++) {
+			p[n] = msg[(fed + n) % mlen];
+		}
+		fed += room;
+		esl_wire_commit(w, room);
+		CHECK_INT((long) esl_wire_read_room(w), (long) (prev < 256 * 1024 ? 2 * prev : prev));
+		while (esl_wire_next(w, &ev) == ESL_WIRE_MESSAGE) {
+			const char *name = esl_event_get_header(ev, "Event-Name");
+
+			/* the outer message; its body is the inner event's text */
+			got += ev && name && !strcmp(name, "SOCKET_DATA") && esl_wire_body_length(ev) == 25;
+			sent++;
+			esl_event_destroy(&ev);
+		}
+	}
+	CHECK_INT((long) esl_wire_read_room(w), 256 * 1024);
+	CHECK(sent == fed / mlen && got == sent);
+	/* a small read halves it, down to the start */
+	for (i = 0; i < 4; i++) {
+		prev = esl_wire_read_room(w);
+		p = esl_wire_reserve(w, &room);
+		CHECK(p != NULL);
+		if (!p) {
+			break;
+		}
+		memcpy(p, msg, 10);
+		esl_wire_commit(w, 10);
+		CHECK_INT((long) esl_wire_read_room(w), (long) (prev > 64 * 1024 ? prev / 2 : prev));
+	}
+	CHECK_INT((long) esl_wire_read_room(w), 64 * 1024);
+	esl_wire_destroy(&w);
+}
+
 int main(void)
 {
 	test_recordings();
@@ -1147,5 +1205,6 @@ int main(void)
 	test_arena_interop();
 	test_limits_and_errors();
 	test_large_body_in_place();
+	test_read_room();
 	return ESLT_DONE();
 }
