@@ -27,13 +27,15 @@ func lendPipe(t *testing.T, file string, cycles int) *Connection {
 	}
 	peer := os.NewFile(uintptr(fds[1]), "peer")
 	t.Cleanup(func() { peer.Close() })
+	if _, err := peer.Write([]byte("Content-Type: command/reply\nReply-Text: +OK\n\n")); err != nil {
+		t.Fatal(err)
+	}
+	attached := make(chan struct{})
 	go func() {
-		// the reply to connect, then the events, then the end of the stream (what the
+		// once the connection is checked: the events, then the end of the stream (what the
 		// connection writes stays unread in the socket buffer)
 		defer syscall.Shutdown(fds[1], syscall.SHUT_WR)
-		if _, err := peer.Write([]byte("Content-Type: command/reply\nReply-Text: +OK\n\n")); err != nil {
-			return
-		}
+		<-attached
 		for i := 0; i < cycles; i++ {
 			for _, f := range frames {
 				if _, err := peer.Write(f); err != nil {
@@ -43,7 +45,9 @@ func lendPipe(t *testing.T, file string, cycles int) *Connection {
 		}
 	}()
 	c := NewConnectionFD(fds[0])
-	if !c.Connected() {
+	connected := c.Connected()
+	close(attached)
+	if !connected {
 		t.Fatal(c.Err())
 	}
 	t.Cleanup(func() { c.Close() })
