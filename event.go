@@ -189,7 +189,7 @@ func (e *Event) header(name string, idx ...int) (string, bool) {
 			// a text event has no array headers
 			return "", false
 		}
-		return e.keep(v), true
+		return v, true
 	}
 	i := e.find(name)
 	if i < 0 {
@@ -215,7 +215,7 @@ func (e *Event) HeaderValues(name string) []string {
 	}
 	if e.isText() {
 		if v, ok := e.textHeader(name); ok {
-			return []string{e.keep(v)}
+			return []string{v}
 		}
 		return nil
 	}

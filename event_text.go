@@ -20,7 +20,14 @@ import (
 func (e *Event) isText() bool { return e.form == formPlainText || e.form == formJSONText }
 
 // textHeader finds the first header named name (ASCII case-insensitive) in a text event.
+// The value may be kept by the caller, also from a lent event.
 func (e *Event) textHeader(name string) (string, bool) {
+	v, ok := e.findText(name)
+	return e.keep(v), ok
+}
+
+// findText is textHeader's walk; its value may point into the event's text.
+func (e *Event) findText(name string) (string, bool) {
 	if e.form == formJSONText {
 		for p, ok := jsonStart(e.data), true; ok; {
 			var key, val string

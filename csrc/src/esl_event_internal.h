@@ -44,13 +44,14 @@ extern int esl_event_json_use_index;
  * len + 1 bytes. With keep, every string stays valid until the reader returns; without, only
  * during its call. A callback returns 0, or -1 to stop the reader.
  * seen tells what the decoded strings hold: ESL_JSON_COLON / ESL_JSON_BRACKET for the key,
- * the same shifted left by 2 for the value (so a caller looks for "ARRAY::" or "[" only when
- * it can be there).
+ * the same shifted left by ESL_JSON_VALUE_SHIFT for the value (so a caller looks for
+ * "ARRAY::" or "[" only when it can be there).
  * json must be NUL-terminated at len. Returns 0 for a valid object, 1 for anything else
  * (also a NUL byte before len), -1 when a callback stopped it.
  */
 #define ESL_JSON_COLON 1u
 #define ESL_JSON_BRACKET 2u
+#define ESL_JSON_VALUE_SHIFT 4
 typedef struct {
 	int (*member)(void *ctx, const char *key, size_t klen, const char *val, size_t vlen, unsigned seen);
 	int (*element)(void *ctx, const char *key, size_t klen, const char *val, size_t vlen, unsigned seen);
@@ -59,7 +60,7 @@ int esl_json_read_event(const char *json, size_t len, char *out, int keep, const
 
 /* The same walk, checking the same grammar, without decoding: key and val point into json at
  * the bytes between the quotes, as they are. seen holds the key's flags, and the value's
- * shifted left by 4, with two more: ESL_JSON_ESCAPE (a backslash escape) and
+ * shifted left by ESL_JSON_VALUE_SHIFT, with two more: ESL_JSON_ESCAPE (a backslash escape) and
  * ESL_JSON_UNICODE (a \u escape). element is called once for each member whose value is not
  * a string, with val NULL and vlen 0; when it returns 0 the value is checked and skipped. */
 #define ESL_JSON_ESCAPE 4u

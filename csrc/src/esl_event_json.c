@@ -535,6 +535,29 @@ static int next_member(jparser_t *j)
 	return JP_SYNTAX;
 }
 
+/* A member's name and the ':' after it, leaving j->p at the value. *key is where to decode the
+ * name to, or NULL to leave it as it is in the text (raw mode): then *key is set to it there.
+ * JP_OK, or JP_SYNTAX. */
+static int member_name(jparser_t *j, char **key, size_t *klen, unsigned *kseen)
+{
+	const unsigned char *raw = j->p + 1;
+
+	if (*j->p != '"' || parse_string(j, *key, klen, kseen) != JP_OK) {
+		return JP_SYNTAX;
+	}
+	if (!*key) {
+		*key = (char *) raw;
+		*klen = (size_t) (j->p - 1 - raw);
+	}
+	skip_ws(j);
+	if (*j->p != ':') {
+		return JP_SYNTAX;
+	}
+	j->p++;
+	skip_ws(j);
+	return JP_OK;
+}
+
 /* The members of the top-level object, in order. */
 static int parse_event(jparser_t *j)
 {
@@ -548,21 +571,15 @@ static int parse_event(jparser_t *j)
 	}
 	for (;;) {
 		key = j->out;
-		if (*j->p != '"' || (r = parse_string(j, key, &klen, &kseen)) != JP_OK) {
+		if (member_name(j, &key, &klen, &kseen) != JP_OK) {
 			return JP_SYNTAX;
 		}
 		val = key + klen + 1;
-		skip_ws(j);
-		if (*j->p != ':') {
-			return JP_SYNTAX;
-		}
-		j->p++;
-		skip_ws(j);
 		if (*j->p == '"') {
 			if ((r = parse_string(j, val, &vlen, &vseen)) != JP_OK) {
 				return r;
 			}
-			if (j->sink->member(j->ctx, key, klen, val, vlen, kseen | (vseen << 2))) {
+			if (j->sink->member(j->ctx, key, klen, val, vlen, kseen | vseen << ESL_JSON_VALUE_SHIFT)) {
 				return JP_NOMEM;
 			}
 			if (j->keep) {
@@ -584,7 +601,7 @@ static int parse_event(jparser_t *j)
 						if ((r = parse_string(j, val, &vlen, &vseen)) != JP_OK) {
 							return r;
 						}
-						if (j->sink->element(j->ctx, key, klen, val, vlen, kseen | (vseen << 2))) {
+						if (j->sink->element(j->ctx, key, klen, val, vlen, kseen | vseen << ESL_JSON_VALUE_SHIFT)) {
 							return JP_NOMEM;
 						}
 						if (j->keep) {
@@ -637,31 +654,25 @@ static int scan_event(jparser_t *j)
 		return r;
 	}
 	for (;;) {
-		const unsigned char *key = j->p + 1, *val;
+		const unsigned char *val;
+		char *key = NULL;
 		unsigned kseen, vseen;
 		size_t klen;
 
-		if (*j->p != '"' || parse_string(j, NULL, NULL, &kseen) != JP_OK) {
+		if (member_name(j, &key, &klen, &kseen) != JP_OK) {
 			return JP_SYNTAX;
 		}
-		klen = (size_t) (j->p - 1 - key);
-		skip_ws(j);
-		if (*j->p != ':') {
-			return JP_SYNTAX;
-		}
-		j->p++;
-		skip_ws(j);
 		if (*j->p == '"') {
 			val = j->p + 1;
 			if ((r = parse_string(j, NULL, NULL, &vseen)) != JP_OK) {
 				return r;
 			}
-			if (j->sink->member(j->ctx, (const char *) key, klen, (const char *) val, (size_t) (j->p - 1 - val),
-								kseen | vseen << 4)) {
+			if (j->sink->member(j->ctx, key, klen, (const char *) val, (size_t) (j->p - 1 - val),
+								kseen | vseen << ESL_JSON_VALUE_SHIFT)) {
 				return JP_NOMEM;
 			}
 		} else {
-			if (j->sink->element(j->ctx, (const char *) key, klen, NULL, 0, kseen)) {
+			if (j->sink->element(j->ctx, key, klen, NULL, 0, kseen)) {
 				return JP_NOMEM;
 			}
 			if ((r = skip_value(j, 1)) != JP_OK) {

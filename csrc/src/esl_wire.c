@@ -115,8 +115,7 @@ struct esl_wire {
 	int state;
 	int api_build;
 	int reserved_body;
-	size_t read_room;       /* what esl_wire_reserve asks for (0: WIRE_READ_ROOM) */
-	size_t offered;         /* the room the last esl_wire_reserve gave */
+	size_t read_room;       /* what esl_wire_reserve asks for */
 
 	/* the message whose body is arriving */
 	esl_event_t *pending;
@@ -1192,6 +1191,23 @@ static inline size_t next_stop(const uint64_t *m, size_t q)
 	return (b << 6) + (size_t) __builtin_ctzll(bits);
 }
 
+/* w->mask with room for words words (kept from message to message); NULL when memory ran out. */
+static uint64_t *mask_room(esl_wire_t *w, size_t words)
+{
+	if (words > SIZE_MAX / sizeof(uint64_t)) {
+		return NULL;
+	}
+	if (words > w->mask_cap) {
+		uint64_t *nm = realloc(w->mask, words * sizeof(*nm));
+		if (!nm) {
+			return NULL;
+		}
+		w->mask = nm;
+		w->mask_cap = words;
+	}
+	return w->mask;
+}
+
 /* The stop map of a whole text in w->mask, with a stop at the end of the text and a block of
  * zeros after it (for map_window). NULL when memory ran out. */
 static const uint64_t *map_text(esl_wire_t *w, const unsigned char *t, size_t len)
@@ -1200,15 +1216,9 @@ static const uint64_t *map_text(esl_wire_t *w, const unsigned char *t, size_t le
 	unsigned char tail[64] = { 0 };
 	uint64_t *m;
 
-	if (nblk + 1 > w->mask_cap) {
-		uint64_t *nm = realloc(w->mask, (nblk + 1) * sizeof(*nm));
-		if (!nm) {
-			return NULL;
-		}
-		w->mask = nm;
-		w->mask_cap = nblk + 1;
+	if (!(m = mask_room(w, nblk + 1))) {
+		return NULL;
 	}
-	m = w->mask;
 	map_blocks(t, b, m);
 	/* the last, partial block */
 	if (rest) {
@@ -1664,6 +1674,7 @@ esl_wire_t *esl_wire_create(void)
 	w->max_body = ESL_DEFAULT_MAX_BODY;
 	w->seed = wire_seed(w);
 	w->state = ST_HEAD;
+	w->read_room = WIRE_READ_ROOM;
 	return w;
 }
 
@@ -1679,7 +1690,7 @@ void esl_wire_reset(esl_wire_t *w)
 	w->body_len = w->body_got = 0;
 	w->start = w->end = w->scan = 0;
 	w->reserved_body = 0;
-	w->read_room = 0;
+	w->read_room = WIRE_READ_ROOM;
 	w->state = ST_HEAD;
 	w->err[0] = '\0';
 }
@@ -1787,14 +1798,11 @@ void *esl_wire_reserve(esl_wire_t *w, size_t *room)
 		*room = w->body_len - w->body_got;
 		return w->body + w->body_got;
 	}
-	if (!w->read_room) {
-		w->read_room = WIRE_READ_ROOM;
-	}
 	if (wire_room(w, w->read_room)) {
 		wire_fail(w, "out of memory");
 		return NULL;
 	}
-	*room = w->offered = w->cap - w->end;
+	*room = w->cap - w->end;
 	return w->buf + w->end;
 }
 
@@ -1807,7 +1815,8 @@ void esl_wire_commit(esl_wire_t *w, size_t n)
 		w->body_got += n;
 	} else {
 		w->end += n;
-		if (n && n == w->offered && w->read_room < WIRE_MAX_READ_ROOM) {
+		/* the read filled all the room it was offered: up to the end of the buffer */
+		if (n && w->end == w->cap && w->read_room < WIRE_MAX_READ_ROOM) {
 			w->read_room *= 2;
 		} else if (n && n < w->read_room / 8 && w->read_room > WIRE_READ_ROOM) {
 			w->read_room /= 2;
@@ -1818,7 +1827,7 @@ void esl_wire_commit(esl_wire_t *w, size_t n)
 
 size_t esl_wire_read_room(const esl_wire_t *w)
 {
-	return w && w->read_room ? w->read_room : WIRE_READ_ROOM;
+	return w ? w->read_room : WIRE_READ_ROOM;
 }
 
 /* Parses the header block at buf[start .. start + blen) into w->pending. */
@@ -2177,18 +2186,9 @@ static int line_maps(esl_wire_t *w, const unsigned char *t, size_t len, uint64_t
 	unsigned char tail[64] = { 0 };
 	uint64_t keep = ((uint64_t) 1 << rest) - 1, end = (uint64_t) 1 << rest;
 
-	if (nblk + 1 > SIZE_MAX / 3 / sizeof(uint64_t)) {
+	if (nblk + 1 > SIZE_MAX / 3 || !(*lf = mask_room(w, 3 * (nblk + 1)))) {
 		return -1;
 	}
-	if (3 * (nblk + 1) > w->mask_cap) {
-		uint64_t *nm = realloc(w->mask, 3 * (nblk + 1) * sizeof(*nm));
-		if (!nm) {
-			return -1;
-		}
-		w->mask = nm;
-		w->mask_cap = 3 * (nblk + 1);
-	}
-	*lf = w->mask;
 	*col = *lf + nblk + 1;
 	*pct = *col + nblk + 1;
 #ifdef HAVE_MAP_BLOCKS_AVX2
@@ -2335,7 +2335,7 @@ typedef struct {
 static int json_check_member(void *ctx, const char *key, size_t klen, const char *val, size_t vlen, unsigned seen)
 {
 	json_check_t *jc = ctx;
-	unsigned kseen = seen & 15, vseen = seen >> 4;
+	unsigned kseen = seen & ((1u << ESL_JSON_VALUE_SHIFT) - 1), vseen = seen >> ESL_JSON_VALUE_SHIFT;
 
 	/* a name with escapes: Go compares names as they are */
 	if (kseen & ESL_JSON_ESCAPE) {
@@ -2478,7 +2478,7 @@ static int json_member(void *ctx, const char *key, size_t klen, const char *val,
 		jp->fallback = 1;
 		return -1;
 	}
-	if (!vlen || ((seen & (ESL_JSON_COLON << 2)) && has_marker(val, vlen))) {
+	if (!vlen || ((seen & (ESL_JSON_COLON << ESL_JSON_VALUE_SHIFT)) && has_marker(val, vlen))) {
 		jp->slow = 1;
 	}
 	/* the scratch text has 32 readable bytes past every key; spans need no hash */
