@@ -543,12 +543,48 @@ int eslgo_recv(eslgo_conn_t *c)
 	return (int) st;
 }
 
+#ifdef ESLGO_HAVE_WIRE
+/* A batch being received through esl_recv_take_nowait. */
+typedef struct {
+	eslgo_conn_t *c;
+	uint32_t max_msgs;
+	size_t max_bytes;
+} take_batch_t;
+
+/* Packs an event body straight from the parser's buffer (esl_wire_take_event): no outer event
+ * is built and the body is copied once. Declines what needs the full parse. */
+static int take_text(void *ctx, const char *body, size_t len, int json)
+{
+	take_batch_t *tb = ctx;
+	eslgo_conn_t *c = tb->c;
+	int r = pack_inner(c, body, len, json);
+
+	if (!r) {
+		return ESL_WIRE_DECLINE;
+	}
+	if (r < 0) {
+		c->dropped++;
+	}
+	return c->nmsg < tb->max_msgs && c->buf_len < tb->max_bytes ? ESL_WIRE_TAKEN : ESL_WIRE_TAKEN_STOP;
+}
+#endif
+
 int eslgo_recv_batch(eslgo_conn_t *c, uint32_t max_msgs, size_t max_bytes)
 {
 #ifdef ESL_HAVE_EXTENSIONS
+#ifdef ESLGO_HAVE_WIRE
+	take_batch_t tb = { c, max_msgs, max_bytes };
+#endif
 	reset_batch(c);
 	while (c->nmsg < max_msgs && c->buf_len < max_bytes) {
-		esl_status_t st = esl_recv_event_nowait(&c->handle, 1, NULL);
+		esl_status_t st;
+
+#ifdef ESLGO_HAVE_WIRE
+		if (c->spans_wire) {
+			st = esl_recv_take_nowait(&c->handle, take_text, &tb);
+		} else
+#endif
+			st = esl_recv_event_nowait(&c->handle, 1, NULL);
 
 		take_message(c);
 		if (st != ESL_SUCCESS) {

@@ -12,8 +12,12 @@
  * as spans (esl_wire_plain_spans, esl_wire_json_spans, which the Go binding packs from), they
  * must describe the event the full parse builds.
  *
- * Input layout: byte 0 picks small or default limits, byte 1 seeds the piece sizes, the rest
- * is the stream.
+ * With bit 1 of byte 0, each message is first offered as a body span (esl_wire_take_event,
+ * which the Go binding receives events with): a taken body must be the one the full parse
+ * gives, framed by exactly its two headers, and a declined message must still come whole.
+ *
+ * Input layout: byte 0 picks small or default limits and the take path, byte 1 seeds the
+ * piece sizes, the rest is the stream.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -65,6 +69,33 @@ static void check(int ok)
 	}
 }
 
+/* What esl_wire_take_event offered, copied. */
+typedef struct {
+	char *body;
+	size_t len;
+	int json, calls, unterminated;
+	int answer;             /* 0 declines (esl_wire_next must then give it), else takes */
+} fuzz_taken_t;
+
+static int fuzz_take(void *ctx, const char *body, size_t len, int json)
+{
+	fuzz_taken_t *t = ctx;
+
+	t->calls++;
+	t->unterminated |= body[len] != '\0';
+	if (t->answer == 0) {
+		return ESL_WIRE_DECLINE;
+	}
+	free(t->body);
+	if (!(t->body = malloc(len + 1))) {
+		__builtin_trap();
+	}
+	memcpy(t->body, body, len);
+	t->len = len;
+	t->json = json;
+	return t->answer == 1 ? ESL_WIRE_TAKEN_STOP : ESL_WIRE_TAKEN;
+}
+
 static void stream(const uint8_t *data, size_t size, uint8_t mode, uint8_t seed)
 {
 	esl_wire_t *a = esl_wire_create(), *b = esl_wire_create();
@@ -92,9 +123,29 @@ static void stream(const uint8_t *data, size_t size, uint8_t mode, uint8_t seed)
 	for (;;) {
 		esl_event_t *ea = NULL, *eb = NULL, *ia = NULL, *ib = NULL;
 
-		/* pull from a until it has a message, an error, or the input is used up */
-		while ((sa = esl_wire_next(a, &ea)) == ESL_WIRE_MORE && off < size) {
+		fuzz_taken_t t = { NULL, 0, 0, 0, (int) ((x >> 7) % 5) };
+		int r = -2;
+
+		/* pull from a until it has a message, an error, or the input is used up; with mode
+		 * bit 1, each message is first offered to take (esl_wire_take_event) */
+		for (;;) {
 			size_t n;
+
+			if (mode & 2) {
+				r = esl_wire_take_event(a, fuzz_take, &t);
+				if (r == ESL_WIRE_TAKEN || r == ESL_WIRE_TAKEN_STOP) {
+					sa = ESL_WIRE_MESSAGE;
+					break;
+				}
+				check(r == -1 || r == -2 || (r == ESL_WIRE_DECLINE && t.calls == 1));
+			}
+			sa = esl_wire_next(a, &ea);
+			/* a message not yet whole is not one yet for esl_wire_next either */
+			check(r != -1 || sa == ESL_WIRE_MORE);
+			check(r != ESL_WIRE_DECLINE || sa == ESL_WIRE_MESSAGE);
+			if (sa != ESL_WIRE_MORE || off >= size) {
+				break;
+			}
 			x = x * 1103515245u + 12345u;
 			n = (x >> 16) % 8 == 0 ? (x >> 8) % 4096 + 1 : (x >> 16) % 17 + 1;
 			if (n > size - off) {
@@ -121,8 +172,26 @@ static void stream(const uint8_t *data, size_t size, uint8_t mode, uint8_t seed)
 		sb = esl_wire_next(b, &eb);
 		check(sa == sb);
 		if (sa != ESL_WIRE_MESSAGE) {
+			free(t.body);
 			break;
 		}
+		if (!ea) {
+			/* taken: the message b gives is exactly the two framing headers and this body */
+			const char *ct = esl_event_get_header(eb, "content-type");
+			const esl_event_header_t *h;
+			int nh = 0;
+
+			for (h = eb->headers; h; h = h->next) {
+				nh++;
+			}
+			check(t.calls == 1 && !t.unterminated && nh == 3 && ct &&
+				  !strcmp(ct, t.json ? "text/event-json" : "text/event-plain") && eb->body &&
+				  esl_wire_body_length(eb) == t.len && !memcmp(eb->body, t.body, t.len));
+			free(t.body);
+			esl_event_destroy(&eb);
+			continue;
+		}
+		free(t.body);
 		check(same_event(ea, eb));
 		check(esl_wire_decode_inner(a, ea, &ia) == ESL_SUCCESS);
 		check(esl_wire_decode_inner(b, eb, &ib) == ESL_SUCCESS);

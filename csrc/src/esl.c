@@ -655,6 +655,57 @@ ESL_DECLARE(esl_status_t) esl_recv_event_nowait(esl_handle_t *handle, int check_
 	return st;
 }
 
+/* Offers buffered event messages to take, reading more without waiting while it takes them;
+ * the first message it does not take is received through recv_locked. */
+static esl_status_t take_locked(esl_handle_t *h, esl_conn_t *c, esl_wire_take_fn take, void *ctx)
+{
+	/* last_event is set again only by a message received the usual way */
+	esl_event_destroy(&h->last_event);
+	esl_event_destroy(&h->last_ievent);
+	if (!h->connected) {
+		return ESL_FAIL;
+	}
+	if (h->race_event || esl_log_enabled(ESL_LOG_LEVEL_DEBUG)) {
+		return recv_locked(h, c, 1, NULL, -1);
+	}
+	for (;;) {
+		esl_status_t st;
+		int r;
+
+		esl_wire_set_limits(c->wire, __atomic_load_n(&c->max_header, __ATOMIC_RELAXED), __atomic_load_n(&c->max_body, __ATOMIC_RELAXED));
+		r = esl_wire_take_event(c->wire, take, ctx);
+		if (r == ESL_WIRE_TAKEN) {
+			continue;
+		}
+		if (r == ESL_WIRE_TAKEN_STOP) {
+			return ESL_SUCCESS;
+		}
+		if (r != -1) {
+			return recv_locked(h, c, 1, NULL, -1);
+		}
+		if ((st = fill_nowait(h, c)) != ESL_SUCCESS) {
+			return st;
+		}
+	}
+}
+
+esl_status_t esl_recv_take_nowait(esl_handle_t *handle, esl_wire_take_fn take, void *ctx)
+{
+	esl_conn_t *c = enter(handle);
+	esl_status_t st = ESL_FAIL;
+
+	if (!c) {
+		return ESL_FAIL;
+	}
+	if (handle->connected && handle->sock != ESL_SOCK_INVALID) {
+		esl_mutex_lock(handle->mutex);
+		st = take_locked(handle, c, take, ctx);
+		esl_mutex_unlock(handle->mutex);
+	}
+	leave(c);
+	return st;
+}
+
 /*
  * Timed receive. Unlike the original (Q16), the whole call is bounded by ms: the deadline set
  * at entry also bounds reading a message that has started to arrive. When it passes in the

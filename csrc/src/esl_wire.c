@@ -1957,6 +1957,95 @@ esl_wire_status_t esl_wire_next(esl_wire_t *w, esl_event_t **event)
 	}
 }
 
+/* How much of the canonical event framing buffered text matches: 1 all of it (the frame is
+ * whole), 0 a prefix (more is to come), -1 it differs. */
+static int frame_match(const char *p, size_t have, const char *want, size_t n)
+{
+	if (have < n) {
+		return memcmp(p, want, have) ? -1 : 0;
+	}
+	return memcmp(p, want, n) ? -1 : 1;
+}
+
+int esl_wire_take_event(esl_wire_t *w, esl_wire_take_fn take, void *ctx)
+{
+	static const char CL[] = "Content-Length: ";
+	static const char PLAIN[] = "Content-Type: text/event-plain\n\n";
+	static const char JSON[] = "Content-Type: text/event-json\n\n";
+	const char *b, *p, *e;
+	size_t have, cl = 0, blen, total, at;
+	int r, json, mp, mj, more;
+	char saved = 0;
+
+	if (!w || !take || w->state != ST_HEAD) {
+		return -2;
+	}
+	have = w->end - w->start;
+	if (!have) {
+		return -1;
+	}
+	b = w->buf + w->start;
+	e = b + have;
+	/* a header block cut short yet already over the limit: esl_wire_next says so */
+	more = have < w->max_header ? -1 : -2;
+	if ((r = frame_match(b, have, CL, sizeof(CL) - 1)) <= 0) {
+		return r < 0 ? -2 : more;
+	}
+	for (p = b + sizeof(CL) - 1; p < e && *p >= '0' && *p <= '9'; p++) {
+		size_t d = (size_t) (*p - '0');
+
+		/* over the limit: esl_wire_next says so */
+		if (d > w->max_body || cl > (w->max_body - d) / 10) {
+			return -2;
+		}
+		cl = cl * 10 + d;
+	}
+	if (p == e) {
+		return more;
+	}
+	if (*p != '\n' || p == b + sizeof(CL) - 1 || !cl) {
+		return -2;
+	}
+	p++;
+	mp = frame_match(p, (size_t) (e - p), PLAIN, sizeof(PLAIN) - 1);
+	mj = frame_match(p, (size_t) (e - p), JSON, sizeof(JSON) - 1);
+	if (mp < 0 && mj < 0) {
+		return -2;
+	}
+	if (mp < 1 && mj < 1) {
+		return more;
+	}
+	json = mj == 1;
+	blen = (size_t) (p - b) + (json ? sizeof(JSON) : sizeof(PLAIN)) - 1;
+	if (blen > w->max_header) {
+		return -2;
+	}
+	total = blen + cl;
+	if (total > have) {
+		/* a large body is better read in place, as esl_wire_next does */
+		return total <= WIRE_READ_ROOM ? -1 : -2;
+	}
+	/* the body is handed out NUL-terminated: the byte behind it is borrowed for the call */
+	at = w->start + total;
+	if (at >= w->cap) {
+		return -2;
+	}
+	if (at < w->end) {
+		saved = w->buf[at];
+	}
+	w->buf[at] = '\0';
+	r = take(ctx, b + blen, cl, json);
+	if (at < w->end) {
+		w->buf[at] = saved;
+	}
+	if (r != ESL_WIRE_DECLINE) {
+		w->start += total;
+		w->scan = w->start;
+		wire_settle(w);
+	}
+	return r;
+}
+
 size_t esl_wire_body_length(const esl_event_t *ev)
 {
 	if (!ev || !ev->body) {

@@ -63,6 +63,27 @@ size_t esl_wire_read_room(const esl_wire_t *wire);
 
 /* Takes the next complete message. */
 esl_wire_status_t esl_wire_next(esl_wire_t *wire, esl_event_t **event);
+/* For a caller that copies events out instead of keeping them (the Go binding): what take
+ * returns for an event body it was offered. */
+enum {
+	ESL_WIRE_DECLINE = 0,   /* not taken: the message is to be received with esl_wire_next */
+	ESL_WIRE_TAKEN = 1,     /* taken: offer the next one */
+	ESL_WIRE_TAKEN_STOP = 2 /* taken, and offer no more for now */
+};
+typedef int (*esl_wire_take_fn)(void *ctx, const char *body, size_t len, int json);
+
+/* Offers the next message to take without building an event, when it is buffered whole and
+ * framed as FreeSWITCH frames events: exactly "Content-Length: N\nContent-Type:
+ * text/event-plain\n\n" (or text/event-json), N from 1 to the body limit. body is its N bytes
+ * in the parser's buffer, NUL-terminated at len for the call (the byte there is put back
+ * after), valid only during the call, which must not call the parser. Returns take's result
+ * (the message is consumed unless it is ESL_WIRE_DECLINE), or:
+ *   -1 (ESL_WIRE_MORE's meaning): the next message is not buffered whole yet; read more and
+ *      call again;
+ *   -2: the next message is not offered (another framing or Content-Type, a large or
+ *      over-limit body, an error, or one begun by esl_wire_next): take it with esl_wire_next. */
+int esl_wire_take_event(esl_wire_t *wire, esl_wire_take_fn take, void *ctx);
+
 /* Why the parser is in error ("" when it is not). */
 const char *esl_wire_error(const esl_wire_t *wire);
 /* True while bytes of a message not yet handed out are held. */
@@ -158,6 +179,17 @@ esl_status_t esl_wire_parse_json(esl_wire_t *wire, const char *json, size_t len,
  * NULL), for a caller that decodes the body itself with esl_wire_plain_spans /
  * esl_wire_json_spans or esl_wire_decode_inner. ESL_FAIL when the handle cannot be set up. */
 esl_status_t esl_handle_keep_inner(esl_handle_t *handle, int on);
+
+/* Extension for the Go binding: esl_recv_event_nowait (check_q on, no save_event) for a
+ * caller that copies events out. While messages can be had without waiting, each one that
+ * esl_wire_take_event offers goes to take and never becomes an esl_event_t; the first other
+ * message (or one take declines) is received as esl_recv_event_nowait receives it, into
+ * last_event, and the call returns ESL_SUCCESS. last_event is NULL otherwise: the call also
+ * returns ESL_SUCCESS with it NULL when take asked to stop (ESL_WIRE_TAKEN_STOP); ESL_BREAK when nothing more can be had
+ * without waiting; anything else as esl_recv_event_nowait does. Messages queued by
+ * esl_send_recv (race_event) go first, and while debug logging is on nothing is offered, so
+ * every message is logged as usual. One lock for the whole call. */
+esl_status_t esl_recv_take_nowait(esl_handle_t *handle, esl_wire_take_fn take, void *ctx);
 
 /* The inner event of a received message (spec 13.4): text/event-plain through
  * esl_wire_parse_plain, text/event-json into the same one-allocation event (the same result as

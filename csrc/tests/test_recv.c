@@ -92,6 +92,106 @@ static void test_recordings_over_socket(void)
 	eslt_free_list(files);
 }
 
+/* What test_take_over_socket's take saw. */
+typedef struct {
+	eslt_sums_t *got;
+	esl_wire_t *scratch;
+	unsigned offers, taken;
+	int bad;                /* a body not NUL-terminated, or one that could not be decoded */
+} take_seen_t;
+
+/* Summarizes an offered event as eslt_sums_add_event would its message, declining every
+ * seventh offer and asking to stop after every fifth it takes. */
+static int take_summary(void *ctx, const char *body, size_t len, int json)
+{
+	take_seen_t *t = ctx;
+	esl_event_t *inner = NULL;
+	esl_status_t st;
+
+	if (++t->offers % 7 == 0) {
+		return ESL_WIRE_DECLINE;
+	}
+	if (body[len] != '\0') {
+		t->bad = 1;
+	}
+	st = json ? esl_wire_parse_json(t->scratch, body, len, &inner) : esl_wire_parse_plain(t->scratch, body, len, &inner);
+	if (st != ESL_SUCCESS) {
+		t->bad = 1;
+	}
+	eslt_sums_add(t->got, json ? "text/event-json" : "text/event-plain", NULL,
+				  inner ? esl_event_get_header(inner, "Event-Name") : NULL, (long) len);
+	esl_event_destroy(&inner);
+	return ++t->taken % 5 == 0 ? ESL_WIRE_TAKEN_STOP : ESL_WIRE_TAKEN;
+}
+
+/* esl_recv_take_nowait gives every recorded stream, split at varying points, message for
+ * message as the reference split does: events through take (NUL-terminated, decodable), the
+ * rest, and the events take declines, through last_event. */
+static void test_take_over_socket(void)
+{
+	char **files = eslt_s2c_files();
+	unsigned taken = 0;
+	size_t f;
+
+	CHECK(files != NULL);
+	for (f = 0; files && files[f]; f++) {
+		size_t len;
+		char *data = eslt_read_file(files[f], &len);
+		eslt_sums_t ref = { 0 }, got = { 0 };
+		take_seen_t seen = { &got, esl_wire_create(), 0, 0, 0 };
+		esl_handle_t h;
+		eslt_peer_t peer = { 0 };
+		esl_status_t st;
+		long d;
+
+		if (!data || !seen.scratch) {
+			CHECK(data != NULL && seen.scratch != NULL);
+			free(data);
+			esl_wire_destroy(&seen.scratch);
+			continue;
+		}
+		eslt_ref_split(data, len, &ref);
+		peer.data = data;
+		peer.len = len;
+		peer.chunk = 1021;
+		peer.vary = 1;
+		peer.client_nonblock = f % 2;
+		CHECK_INT(eslt_attach(&h, &peer), 0);
+		for (;;) {
+			st = esl_recv_take_nowait(&h, take_summary, &seen);
+			if (st == ESL_BREAK) {
+				CHECK(h.last_event == NULL);
+				CHECK(esl_wait_sock(h.sock, 5000, ESL_POLL_READ) > 0);
+				continue;
+			}
+			if (h.last_event && (st == ESL_SUCCESS || !strcmp(h.err, "Disconnected by the server"))) {
+				eslt_sums_add_event(&got, h.last_event, h.last_ievent);
+			}
+			if (st != ESL_SUCCESS) {
+				break;
+			}
+		}
+		if ((d = eslt_sums_diff(&ref, &got)) >= 0) {
+			fprintf(stderr, "%s: differs at message %ld\n", files[f], d);
+			eslt_sum_print("ref", &ref, d);
+			eslt_sum_print("got", &got, d);
+		}
+		CHECK(d < 0);
+		CHECK(!seen.bad);
+		taken += seen.taken;
+		CHECK_INT(h.connected, 0);
+		CHECK_INT(esl_disconnect(&h), ESL_SUCCESS);
+		eslt_peer_join(&peer);
+		eslt_sums_free(&ref);
+		eslt_sums_free(&got);
+		esl_wire_destroy(&seen.scratch);
+		free(data);
+	}
+	/* the call recordings alone hold hundreds of events */
+	CHECK(taken > 100);
+	eslt_free_list(files);
+}
+
 /* Outbound recordings: the first block answers "connect" and becomes info_event (Q8). */
 static void test_outbound_info(void)
 {
@@ -1291,6 +1391,7 @@ int main(void)
 {
 	signal(SIGPIPE, SIG_DFL); /* a SIGPIPE must never happen: let it kill the test if it does */
 	test_recordings_over_socket();
+	test_take_over_socket();
 	test_outbound_info();
 	test_race_ordering();
 	test_timed();

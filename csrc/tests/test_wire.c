@@ -1191,6 +1191,171 @@ static void test_read_room(void)
 	esl_wire_destroy(&w);
 }
 
+/* What take_copy was offered. */
+typedef struct {
+	char body[8192];
+	size_t len;
+	int json, calls, unterminated;
+	int answer;             /* what take_copy returns */
+} taken_t;
+
+static int take_copy(void *ctx, const char *body, size_t len, int json)
+{
+	taken_t *t = ctx;
+
+	t->calls++;
+	t->unterminated |= body[len] != '\0';
+	t->len = len < sizeof(t->body) ? len : sizeof(t->body);
+	memcpy(t->body, body, t->len);
+	t->json = json;
+	return t->answer;
+}
+
+/* The body of the outer message esl_wire_next gives next, as a string (NULL when none). */
+static char *next_body(esl_wire_t *w, esl_wire_status_t *st)
+{
+	esl_event_t *ev = NULL;
+	char *b = NULL;
+
+	*st = esl_wire_next(w, &ev);
+	if (ev && ev->body) {
+		b = eslt_dup_n(ev->body, esl_wire_body_length(ev));
+	}
+	esl_event_destroy(&ev);
+	return b;
+}
+
+/* esl_wire_take_event: only whole messages framed exactly as FreeSWITCH frames events are
+ * offered, NUL-terminated and with the borrowed byte put back; a declined one stays for
+ * esl_wire_next; everything else is left to esl_wire_next, with the same result it gives. */
+static void test_take_event(void)
+{
+	static const char two[] = "Content-Length: 5\nContent-Type: text/event-plain\n\nA: b\n"
+							  "Content-Length: 9\nContent-Type: text/event-json\n\n{\"A\":\"b\"}";
+	static const char *const not_offered[] = {
+		"Content-Type: text/event-plain\nContent-Length: 5\n\nA: b\n",
+		"Content-Length: 5\r\nContent-Type: text/event-plain\r\n\r\nA: b\n",
+		"Content-Length: 5\nContent-Type: text/event-plain\nX: y\n\nA: b\n",
+		"Content-Length: 5\nContent-Type: text/event-xml\n\nA: b\n",
+		"Content-Length: 5\nContent-Type: api/response\n\n+OK a",
+		"Content-Length:  5\nContent-Type: text/event-plain\n\nA: b\n",
+		"content-length: 5\nContent-Type: text/event-plain\n\nA: b\n",
+		"Content-Type: command/reply\nReply-Text: +OK\n\n",
+	};
+	esl_wire_t *w = esl_wire_create();
+	taken_t t;
+	esl_wire_status_t st;
+	size_t i;
+	char *b;
+
+	CHECK(w != NULL);
+	if (!w) {
+		return;
+	}
+	/* two events at once: both taken in order, the first one's borrowed byte put back */
+	memset(&t, 0, sizeof(t));
+	t.answer = ESL_WIRE_TAKEN;
+	CHECK_INT(esl_wire_take_event(w, take_copy, &t), -1);
+	CHECK_INT(esl_wire_feed(w, two, sizeof(two) - 1), 0);
+	CHECK_INT(esl_wire_take_event(w, take_copy, &t), ESL_WIRE_TAKEN);
+	CHECK(t.len == 5 && !memcmp(t.body, "A: b\n", 5) && !t.json);
+	CHECK_INT(esl_wire_take_event(w, take_copy, &t), ESL_WIRE_TAKEN);
+	CHECK(t.len == 9 && !memcmp(t.body, "{\"A\":\"b\"}", 9) && t.json);
+	CHECK_INT(esl_wire_take_event(w, take_copy, &t), -1);
+	CHECK(!esl_wire_buffered(w) && !t.unterminated && t.calls == 2);
+
+	/* one byte at a time: "more" until the message is whole, then offered exactly once */
+	memset(&t, 0, sizeof(t));
+	t.answer = ESL_WIRE_TAKEN_STOP;
+	for (i = 0; i < sizeof(two) - 1; i++) {
+		int r;
+
+		CHECK_INT(esl_wire_feed(w, two + i, 1), 0);
+		r = esl_wire_take_event(w, take_copy, &t);
+		CHECK_INT(r, i == 54 || i == sizeof(two) - 2 ? ESL_WIRE_TAKEN_STOP : -1);
+	}
+	CHECK(t.calls == 2 && t.json && !t.unterminated && !esl_wire_buffered(w));
+
+	/* declined: offered again, and esl_wire_next gives the same message */
+	memset(&t, 0, sizeof(t));
+	t.answer = ESL_WIRE_DECLINE;
+	CHECK_INT(esl_wire_feed(w, two, 55), 0);
+	CHECK_INT(esl_wire_take_event(w, take_copy, &t), ESL_WIRE_DECLINE);
+	CHECK_INT(esl_wire_take_event(w, take_copy, &t), ESL_WIRE_DECLINE);
+	b = next_body(w, &st);
+	CHECK_INT(st, ESL_WIRE_MESSAGE);
+	CHECK_STR(b, "A: b\n");
+	free(b);
+	CHECK(t.calls == 2 && !esl_wire_buffered(w));
+
+	/* other framings are left to esl_wire_next, whole or not */
+	for (i = 0; i < sizeof(not_offered) / sizeof(not_offered[0]); i++) {
+		size_t n = strlen(not_offered[i]);
+
+		memset(&t, 0, sizeof(t));
+		t.answer = ESL_WIRE_TAKEN;
+		CHECK_INT(esl_wire_feed(w, not_offered[i], n), 0);
+		CHECK_INT(esl_wire_take_event(w, take_copy, &t), -2);
+		b = next_body(w, &st);
+		CHECK_INT(st, ESL_WIRE_MESSAGE);
+		CHECK(t.calls == 0 && !esl_wire_buffered(w));
+		free(b);
+	}
+	/* Content-Length 0, and one over the limit: esl_wire_next gives the message, or the error */
+	CHECK_INT(esl_wire_feed(w, "Content-Length: 0\nContent-Type: text/event-plain\n\n", 50), 0);
+	CHECK_INT(esl_wire_take_event(w, take_copy, &t), -2);
+	b = next_body(w, &st);
+	CHECK_INT(st, ESL_WIRE_MESSAGE);
+	CHECK_STR(b, "");
+	free(b);
+	esl_wire_set_limits(w, 0, 100);
+	CHECK_INT(esl_wire_feed(w, "Content-Length: 101\nContent-Type: text/event-plain\n\n", 52), 0);
+	CHECK_INT(esl_wire_take_event(w, take_copy, &t), -2);
+	b = next_body(w, &st);
+	CHECK_INT(st, ESL_WIRE_ERROR);
+	CHECK(b == NULL && strstr(esl_wire_error(w), "exceeds the limit") != NULL);
+	CHECK_INT(esl_wire_take_event(w, take_copy, &t), -2);
+	CHECK(t.calls == 0);
+	esl_wire_destroy(&w);
+
+	/* a large body not yet whole is read in place by esl_wire_next; a message begun by
+	 * esl_wire_next is finished by it */
+	CHECK((w = esl_wire_create()) != NULL);
+	if (!w) {
+		return;
+	}
+	CHECK_INT(esl_wire_feed(w, "Content-Length: 70000\nContent-Type: text/event-plain\n\nA: b\n", 59), 0);
+	CHECK_INT(esl_wire_take_event(w, take_copy, &t), -2);
+	b = next_body(w, &st);
+	CHECK_INT(st, ESL_WIRE_MORE);
+	CHECK_INT(esl_wire_take_event(w, take_copy, &t), -2);
+	esl_wire_destroy(&w);
+
+	/* a body that ends at the very end of the buffer has no byte to borrow: left to esl_wire_next */
+	CHECK((w = esl_wire_create()) != NULL);
+	if (!w) {
+		return;
+	}
+	{
+		static const char head[] = "Content-Length: 4043\nContent-Type: text/event-plain\n\n";
+		char msg[4096];
+
+		CHECK_INT(sizeof(head) - 1 + 4043, 4096);
+		memcpy(msg, head, sizeof(head) - 1);
+		memset(msg + sizeof(head) - 1, 'x', 4043);
+		memcpy(msg + sizeof(head) - 1, "A: b\n", 5);
+		CHECK_INT(esl_wire_feed(w, msg, sizeof(msg)), 0);
+		memset(&t, 0, sizeof(t));
+		t.answer = ESL_WIRE_TAKEN;
+		CHECK_INT(esl_wire_take_event(w, take_copy, &t), -2);
+		b = next_body(w, &st);
+		CHECK_INT(st, ESL_WIRE_MESSAGE);
+		CHECK(b && strlen(b) == 4043);
+		free(b);
+	}
+	esl_wire_destroy(&w);
+}
+
 int main(void)
 {
 	test_recordings();
@@ -1206,5 +1371,6 @@ int main(void)
 	test_limits_and_errors();
 	test_large_body_in_place();
 	test_read_room();
+	test_take_event();
 	return ESLT_DONE();
 }
