@@ -353,7 +353,7 @@ static inline int eslt_text_same(const esl_wire_text_info_t *ti, const esl_wire_
 	while (q < ti->header_len) {
 		const char *nl = memchr(text + q, '\n', ti->header_len - q), *colon;
 		size_t e = nl ? (size_t) (nl - text) : ti->header_len, v, k, n = 0;
-		const esl_wire_span_t *sp = &p->line[i];
+		const esl_wire_span_t *sp;
 		const char *want;
 
 		colon = memchr(text + q, ':', e - q);
@@ -361,7 +361,9 @@ static inline int eslt_text_same(const esl_wire_text_info_t *ti, const esl_wire_
 			q = e + 1;
 			continue;
 		}
-		if (i >= p->nline || sp->name_off != q || sp->name_len != (size_t) (colon - text) - q) {
+		/* (the spans may be empty, with no table at all) */
+		sp = i < p->nline ? &p->line[i] : NULL;
+		if (!sp || sp->name_off != q || sp->name_len != (size_t) (colon - text) - q) {
 			snprintf(why, whylen, "text check: line at %zu is not header %zu of the spans", q, i);
 			return -1;
 		}
