@@ -19,11 +19,14 @@ import (
 // (keep), its header table is built from a copy of the text, and its body is copied when
 // it is received. Only the buffer's owner, the event, reads the text itself.
 
-// lendClasses are the pooled buffer sizes: powers of two from 1 KiB to 64 KiB. Larger
-// texts are allocated as usual.
+// lendClasses are the pooled buffer sizes: 1 KiB, 1.5 KiB, 2 KiB, 3 KiB, 4 KiB and so on
+// (powers of two and the halfway sizes between them, each one of the runtime's own size
+// classes) up to 64 KiB, so a buffer is at most half again as large as its text (a fifth
+// on average), not up to twice: while a consumer falls behind, every queued lent event
+// holds one. Larger texts are allocated as usual.
 const (
 	lendMinShift = 10
-	lendClasses  = 7
+	lendClasses  = 13
 )
 
 var lendPools [lendClasses]sync.Pool
@@ -33,11 +36,23 @@ func lendClass(n int) int {
 	if n <= 1<<lendMinShift {
 		return 0
 	}
-	c := bits.Len(uint(n-1)) - lendMinShift
+	k := bits.Len(uint(n - 1)) // 1<<(k-1) < n <= 1<<k
+	c := 2 * (k - lendMinShift)
+	if n <= 3<<(k-2) {
+		c-- // the halfway size below 1<<k
+	}
 	if c >= lendClasses {
 		return -1
 	}
 	return c
+}
+
+// lendSize is the size of the buffers of class c.
+func lendSize(c int) int {
+	if c%2 == 1 {
+		return 3 << (lendMinShift - 1 + c/2)
+	}
+	return 1 << (lendMinShift + c/2)
 }
 
 // lendBuffer returns a buffer of n bytes from the pools (nil when n is too large): the
@@ -51,12 +66,12 @@ func lendBuffer(n int) *[]byte {
 		*p = (*p)[:n]
 		return p
 	}
-	b := make([]byte, n, 1<<(lendMinShift+c))
+	b := make([]byte, n, lendSize(c))
 	return &b
 }
 
 func returnBuffer(p *[]byte) {
-	if c := lendClass(cap(*p)); c >= 0 && cap(*p) == 1<<(lendMinShift+c) {
+	if c := lendClass(cap(*p)); c >= 0 && cap(*p) == lendSize(c) {
 		lendPools[c].Put(p)
 	}
 }

@@ -322,7 +322,8 @@ var errStopTest = errors.New("test done")
 
 func TestLendClass(t *testing.T) {
 	for _, tc := range []struct{ n, class int }{
-		{1, 0}, {1024, 0}, {1025, 1}, {2048, 1}, {2049, 2}, {65536, 6}, {65537, -1},
+		{1, 0}, {1024, 0}, {1025, 1}, {1536, 1}, {1537, 2}, {2048, 2}, {2049, 3}, {3072, 3}, {3073, 4},
+		{4096, 4}, {4097, 5}, {49152, 11}, {49153, 12}, {65536, 12}, {65537, -1},
 	} {
 		if got := lendClass(tc.n); got != tc.class {
 			t.Errorf("lendClass(%d) = %d, want %d", tc.n, got, tc.class)
@@ -332,7 +333,7 @@ func TestLendClass(t *testing.T) {
 			t.Fatalf("lendBuffer(%d) = %v", tc.n, p)
 		}
 		if p != nil {
-			if len(*p) != tc.n || cap(*p) != 1<<(lendMinShift+tc.class) {
+			if size := lendSize(tc.class); len(*p) != tc.n || cap(*p) != size || size < tc.n || 2*size > 3*max(tc.n, 1024) {
 				t.Fatalf("lendBuffer(%d): len %d cap %d", tc.n, len(*p), cap(*p))
 			}
 			returnBuffer(p)
