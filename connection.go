@@ -85,12 +85,17 @@ type connState struct {
 	messages       atomic.Uint64
 
 	jobs jobTable
+
+	// wake (capacity 1) tells a reader goroutine held back by a full event queue to look
+	// again: the queue drained to queueLow, a command was sent, or Close began.
+	wake chan struct{}
 }
 
 func newConnState() *connState {
-	s := &connState{fd: -1, events: newEventQueue(), readerDone: make(chan struct{})}
+	s := &connState{fd: -1, events: newEventQueue(), readerDone: make(chan struct{}), wake: make(chan struct{}, 1)}
 	s.duty.init()
 	s.events.duty = &s.duty
+	s.events.wake = s.wake
 	s.jobs.init()
 	if leakCheck != "" {
 		buf := make([]byte, 8192)
@@ -214,6 +219,49 @@ func (s *connState) route(reply bool, ev *Event) {
 	s.batch = append(s.batch, ev)
 }
 
+// The event queue's bound. While queueHigh events or more wait and nobody waits for a reply
+// or a job's result, the reader goroutine stops reading until the queue drains to
+// queueLow: a consumer slower than the stream then holds back the socket, as a program on
+// libesl that reads only when it asks for an event does, and FreeSWITCH keeps the rest
+// (it drops a listener only some 100,000 events behind). Memory stays bounded instead of
+// growing with the backlog. A command sent, a job outstanding or Close lets it read on.
+const (
+	queueHigh = 8192
+	queueLow  = queueHigh / 2
+)
+
+// holdBack keeps the reader goroutine from reading while the event queue is full (see
+// queueHigh).
+func (s *connState) holdBack() {
+	for s.events.depth() >= queueHigh && !s.closing.Load() && !s.awaitingReply() {
+		<-s.wake
+	}
+}
+
+// awaitingReply reports whether a caller waits for something only reading brings: the
+// reply to a command it sent, or a job's result.
+func (s *connState) awaitingReply() bool {
+	if s.jobs.n.Load() > 0 {
+		return true
+	}
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	for i := 0; i < s.pending.n; i++ {
+		if req := s.pending.buf[(s.pending.head+i)%len(s.pending.buf)]; req != streamRequest && !req.abandoned.Load() {
+			return true
+		}
+	}
+	return false
+}
+
+// wakeReader lets a held-back reader look again (see holdBack).
+func (s *connState) wakeReader() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
 // flush queues the events collected by route.
 func (s *connState) flush() {
 	if len(s.batch) == 0 {
@@ -278,6 +326,9 @@ func (s *connState) send(op string, cmd []byte, wantReply, mayRead bool) (*reque
 	}
 	s.pending.push(req)
 	s.qmu.Unlock()
+	if wantReply {
+		s.wakeReader()
+	}
 	s.jobs.noteCommand(cmd)
 	err := writeAll(s.fd, cmd)
 	if err != nil {
@@ -384,6 +435,7 @@ func (s *connState) close() error {
 		if s.readerStarted {
 			_ = syscall.Shutdown(fd, syscall.SHUT_RDWR)
 			s.duty.sendKick() // the reader goroutine may have stepped out of the poller
+			s.wakeReader()    // or be held back by a full queue
 			<-s.readerDone
 		}
 		s.wmu.Lock()

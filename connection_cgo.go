@@ -129,6 +129,7 @@ func (s *connState) receive() string {
 	h := s.h
 	s.yieldAfterReply = true
 	for {
+		s.holdBack()
 		n, ok, errText := h.recv()
 		s.deliver(n)
 		if !ok {
@@ -208,10 +209,14 @@ func (s *connState) receivePolled(f *os.File) (errText string, ended bool) {
 
 // readReady receives and routes messages until none can be had without waiting
 // (batchWait), the connection ended (the library's reason in text), or, given a caller's
-// request, that request has its reply (batchFull: more may be buffered).
+// request, that request has its reply (batchFull: more may be buffered). The reader
+// goroutine (req nil) waits first while the event queue is full (holdBack).
 func (s *connState) readReady(req *request) (res int, text string) {
 	for {
 		var n int
+		if req == nil {
+			s.holdBack()
+		}
 		n, res, text = s.h.recvBatch()
 		s.deliver(n)
 		if res != batchFull || (req != nil && len(req.ch) > 0) {

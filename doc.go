@@ -89,11 +89,17 @@
 //     Send, the event queue (after Send the reply is read with RecvEvent, as in SWIG).
 //   - A caller whose context ends stops waiting; its reply is dropped in order when it
 //     arrives, so every later reply still reaches its own caller.
-//   - Everything else goes to an unbounded event queue that RecvEvent, RecvEventTimed,
+//   - Everything else goes to the event queue that RecvEvent, RecvEventTimed,
 //     RecvEventContext, EventStream and ReceiveEvents drain (the events of one batch are queued
 //     together, and always before a later reply is handed to its caller); each event is handed out exactly once, to
-//     one consumer. Stats reports the queue depth and totals. A program that subscribes
-//     to events must read them, or the queue grows.
+//     one consumer. Stats reports the queue depth and totals.
+//   - The queue is bounded by holding the socket back: once 8,192 events wait, the reader
+//     goroutine stops reading until consumers have taken half of them, as a libesl program
+//     reads only when it asks for an event; FreeSWITCH holds the rest meanwhile, and drops
+//     a listener that falls far behind (some 100,000 events). It reads on regardless while
+//     a goroutine waits for a reply or a Job for its result, so an Api call from a
+//     consumer never deadlocks; the events read meanwhile are queued beyond the bound. A
+//     program that subscribes to events must read them, or it stops receiving.
 //   - Disconnect notices are events: a linger notice (Content-Disposition: linger) and the
 //     reader keeps going; after a goodbye notice the server closes the socket, the queue
 //     ends and RecvEventContext returns ErrDisconnected (RecvEvent a SERVER_DISCONNECTED

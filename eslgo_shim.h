@@ -7,7 +7,8 @@
  * Received messages are packed into a buffer owned by the connection, in the layout Go keeps
  * them in, so Go copies each message with one memmove after a single cgo call for a whole
  * batch: no per-header crossings, and no C event outlives the call that received it. With
- * csrc, a plain or JSON event is packed straight from its text, with no C event built at all.
+ * csrc, a plain or JSON event is packed straight from its text in the parser's receive
+ * buffer (esl_recv_take_nowait), with no C event built at all, for the message or its event.
  */
 #ifndef ESLGO_SHIM_H
 #define ESLGO_SHIM_H

@@ -52,7 +52,7 @@ func (r *ring[T]) drain() []T {
 	}
 }
 
-// eventQueue is the unbounded queue between the reader and RecvEvent, RecvEventTimed,
+// eventQueue is the queue between the reader and RecvEvent, RecvEventTimed,
 // RecvEventContext and EventStream. Any number of consumers may wait; every event goes to
 // exactly one of them.
 type eventQueue struct {
@@ -69,6 +69,9 @@ type eventQueue struct {
 	maxDepth          int
 
 	duty *readDuty // of the connection: told when a consumer waits; nil in tests
+	// wake is the connection's: signalled when the queue drains to queueLow (see holdBack);
+	// nil in tests
+	wake chan struct{}
 }
 
 func newEventQueue() *eventQueue {
@@ -108,7 +111,14 @@ func (q *eventQueue) tryPop() (*Event, bool, error) {
 	if ok {
 		q.delivered++
 		more := q.items.n > 0
+		low := q.items.n == queueLow
 		q.mu.Unlock()
+		if low && q.wake != nil {
+			select {
+			case q.wake <- struct{}{}:
+			default:
+			}
+		}
 		if more {
 			select {
 			case q.signal <- struct{}{}:
@@ -181,6 +191,13 @@ func (q *eventQueue) popLent(ctx context.Context, timeout time.Duration) (*Event
 			return nil, nil
 		}
 	}
+}
+
+// depth is the number of events waiting.
+func (q *eventQueue) depth() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.items.n
 }
 
 func (q *eventQueue) stats() (queued, delivered uint64, depth, maxDepth int) {

@@ -17,7 +17,8 @@
  * Receiving: one read of 64 KiB or more at a time (up to 256 KiB while reads come back full),
  * straight into the parser's buffer (or into the body of a large message). Sockets are read with MSG_DONTWAIT and polled only when they
  * had nothing, so blocking and non-blocking sockets (esl_listen hands out the latter) behave
- * alike; esl_recv_event_nowait never polls at all.
+ * alike; esl_recv_event_nowait never polls at all. esl_recv_take_nowait (for the Go binding)
+ * hands event messages over as spans of the parser's buffer, with no esl_event_t built.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
