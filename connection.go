@@ -226,7 +226,7 @@ func (s *connState) route(reply bool, ev *Event) {
 // (it drops a listener only some 100,000 events behind). Memory stays bounded instead of
 // growing with the backlog. A command sent, a job outstanding or Close lets it read on.
 const (
-	queueHigh = 8192
+	queueHigh = 4096
 	queueLow  = queueHigh / 2
 )
 

@@ -93,7 +93,7 @@
 //     RecvEventContext, EventStream and ReceiveEvents drain (the events of one batch are queued
 //     together, and always before a later reply is handed to its caller); each event is handed out exactly once, to
 //     one consumer. Stats reports the queue depth and totals.
-//   - The queue is bounded by holding the socket back: once 8,192 events wait, the reader
+//   - The queue is bounded by holding the socket back: once 4,096 events wait, the reader
 //     goroutine stops reading until consumers have taken half of them, as a libesl program
 //     reads only when it asks for an event; FreeSWITCH holds the rest meanwhile, and drops
 //     a listener that falls far behind (some 100,000 events). It reads on regardless while
