@@ -5,7 +5,8 @@
  * event, that event must be well formed, serialize both ways, survive dup, and its own JSON
  * must parse again (the serializer only writes valid JSON). Building the event through the
  * header index and without it must give the same result, and so must the wire parser's own
- * build of a received text/event-json message (esl_wire_decode_inner).
+ * build of a received text/event-json message (esl_wire_decode_inner). The text check
+ * (esl_wire_json_check) must answer the same through its fast path and without it.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -117,6 +118,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__builtin_trap();
 		}
 		esl_event_destroy(&we);
+	}
+	{
+		/* the JSON text check: its fast path for compact objects answers as the general
+		 * reader does */
+		esl_wire_t *fw = esl_wire_create(), *gw = esl_wire_create();
+
+		if (fw && gw) {
+			esl_wire_text_info_t a, b;
+			int ra = esl_wire_json_check(fw, text, size, &a), rb;
+
+			esl_wire_set_json_compact(gw, 0);
+			rb = esl_wire_json_check(gw, text, size, &b);
+			if (ra != rb || (ra == 1 && memcmp(&a, &b, sizeof(a)))) {
+				__builtin_trap();
+			}
+		}
+		esl_wire_destroy(&fw);
+		esl_wire_destroy(&gw);
 	}
 	if (e) {
 		char *a = NULL, *b = NULL;

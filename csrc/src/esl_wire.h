@@ -204,4 +204,10 @@ esl_status_t esl_wire_decode_inner(esl_wire_t *wire, const esl_event_t *outer, e
  * of being planned directly. Both ways must give the same events. */
 void esl_wire_set_api_build(esl_wire_t *wire, int on);
 
+/* Testing aid: esl_wire_json_check tries its fast path for compact objects of unescaped
+ * strings first and the general JSON reader after it (on 1, the default); on 0 uses only the
+ * general reader, on 2 only the fast path (0 for anything it cannot decide). Where the fast
+ * path decides, both must give the same answers. */
+void esl_wire_set_json_compact(esl_wire_t *wire, int on);
+
 #endif

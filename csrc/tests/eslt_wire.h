@@ -425,6 +425,20 @@ static inline int eslt_spans_check(esl_wire_t *w, const char *text, size_t len, 
 		snprintf(why, whylen, "out of memory");
 		return -1;
 	}
+	if (json) {
+		/* the compact path must answer as the general reader does */
+		esl_wire_text_info_t gi;
+		int gr;
+
+		esl_wire_set_json_compact(w, 0);
+		gr = esl_wire_json_check(w, text, len, &gi);
+		esl_wire_set_json_compact(w, 1);
+		if (gr >= 0 && (gr != tr || (tr == 1 && memcmp(&gi, &ti, sizeof(gi))))) {
+			snprintf(why, whylen, "JSON text check: %d (event_id %d, body %zu %zu), the general reader %d (%d, %zu %zu)", tr,
+					 (int) ti.event_id, ti.body_off, ti.body_len, gr, (int) gi.event_id, gi.body_off, gi.body_len);
+			return -1;
+		}
+	}
 	if (tr == 1 && r == 0) {
 		snprintf(why, whylen, "the text check accepts what the spans decline");
 		return -1;

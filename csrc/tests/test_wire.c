@@ -1356,6 +1356,112 @@ static void test_take_event(void)
 	esl_wire_destroy(&w);
 }
 
+/* The fast path of esl_wire_json_check (compact objects of unescaped strings) decides the
+ * recorded JSON events without escapes, and answers as the general reader does on them and
+ * on shapes at its edges; what it cannot decide it leaves to the general reader. */
+static void test_json_compact(void)
+{
+	static const struct {
+		const char *text;
+		int fast;               /* the fast path decides it */
+	} cases[] = {
+		{ "{\"Event-Name\":\"HEARTBEAT\",\"A\":\"b:c\",\"_body\":\"x\",\"_BODY\":\"y\"}", 1 },
+		{ "{\"\":\"empty name\"}", 1 },
+		{ "{\"A\":\"1\",\"A\":\"2\"}", 1 },
+		{ "{\"A\":\"a[b\"}", 1 },
+		{ "{\"A[1]\":\"x\"}", 0 },
+		{ "{\"A\":\"\"}", 0 },
+		{ "{\"A\":\"ARRAY::x|:y\"}", 0 },
+		{ "{\"Event-Name\":\"CUSTOM\",\"event-name\":\"HEARTBEAT\"}", 0 },
+		{ "{\"A\":\"tab\\tin\"}", 0 },
+		{ "{\"A\": \"1\"}", 0 },
+		{ "{\"A\":\"1\"} ", 0 },
+		{ "{\"A\":1}", 0 },
+		{ "{\"A\":\"1\",}", 0 },
+		{ "{\"A\":\"1\"}}", 0 },
+		{ "{\"A\":\"1\"", 0 },
+		{ "{}", 0 },
+		{ "{\"A\":\"raw\x01\"}", 0 },
+		{ "{\"A\":\"1\"\"B\":\"2\"}", 0 },
+		{ "{\"A\"", 0 },
+		{ "{\"A\":\"", 0 },
+	};
+	esl_wire_t *w = esl_wire_create(), *g = esl_wire_create();
+	char **files = eslt_s2c_files();
+	size_t i, f, plain = 0, fast = 0;
+
+	CHECK(w != NULL && g != NULL);
+	if (!w || !g) {
+		esl_wire_destroy(&w);
+		esl_wire_destroy(&g);
+		eslt_free_list(files);
+		return;
+	}
+	esl_wire_set_json_compact(g, 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		esl_wire_text_info_t a, b;
+		size_t len = strlen(cases[i].text);
+		int ra, rb;
+
+		esl_wire_set_json_compact(w, 2);
+		ra = esl_wire_json_check(w, cases[i].text, len, &a);
+		if (ra != cases[i].fast) {
+			fprintf(stderr, "json compact case %zu: fast path %d, want %d: %s\n", i, ra, cases[i].fast, cases[i].text);
+		}
+		CHECK_INT(ra, cases[i].fast);
+		esl_wire_set_json_compact(w, 1);
+		ra = esl_wire_json_check(w, cases[i].text, len, &a);
+		rb = esl_wire_json_check(g, cases[i].text, len, &b);
+		CHECK_INT(ra, rb);
+		CHECK(ra != 1 || !memcmp(&a, &b, sizeof(a)));
+	}
+	/* every recorded JSON event (through the spans check, which compares both paths), and the
+	 * fast path decides each one that has no escape */
+	esl_wire_set_json_compact(w, 2);
+	for (f = 0; files && files[f]; f++) {
+		size_t len, off = 0;
+		char *data = eslt_read_file(files[f], &len);
+
+		while (data && off < len) {
+			const char *end = strstr(data + off, "\n\n"), *cl, *ct;
+			size_t blen, n = 0, ctl = 0;
+
+			if (!end) {
+				break;
+			}
+			blen = (size_t) (end - (data + off)) + 2;
+			cl = eslt_find_line(data + off, blen, "Content-Length", &n);
+			n = cl ? (size_t) strtoul(cl, NULL, 10) : 0;
+			if (off + blen + n > len) {
+				break;
+			}
+			ct = eslt_find_line(data + off, blen, "Content-Type", &ctl);
+			if (ct && ctl == 15 && !strncmp(ct, "text/event-json", 15)) {
+				char *body = eslt_dup_n(data + off + blen, n), why[300];
+				esl_wire_text_info_t ti;
+
+				if (body && !memchr(body, '\\', n)) {
+					plain++;
+					fast += esl_wire_json_check(w, body, n, &ti) == 1;
+				}
+				esl_wire_set_json_compact(w, 1);
+				if (body && eslt_spans_check(w, body, n, 1, why, sizeof(why)) < 0) {
+					fprintf(stderr, "%s: %s\n", files[f], why);
+					CHECK(0);
+				}
+				esl_wire_set_json_compact(w, 2);
+				free(body);
+			}
+			off += blen + n;
+		}
+		free(data);
+	}
+	CHECK(plain >= 40 && fast == plain);
+	eslt_free_list(files);
+	esl_wire_destroy(&w);
+	esl_wire_destroy(&g);
+}
+
 int main(void)
 {
 	test_recordings();
@@ -1372,5 +1478,6 @@ int main(void)
 	test_large_body_in_place();
 	test_read_room();
 	test_take_event();
+	test_json_compact();
 	return ESLT_DONE();
 }
