@@ -363,6 +363,9 @@ func (h *handle) message(i int) (reply bool, e *Event) {
 		if nelem > 0 {
 			e.spans = unsafe.Slice((*span)(unsafe.Pointer(&buf[nhdr*int(unsafe.Sizeof(rec{}))])), nelem)
 		}
+		if n := int(m.nmember_at); n > 0 && e.form == formJSONText {
+			e.memberAt = unsafe.Slice((*uint16)(unsafe.Pointer(&buf[0])), n)
+		}
 		if strsOff < size {
 			// buf is not written to after this point, so the string may alias it.
 			e.data = unsafe.String(&buf[strsOff], size-strsOff)

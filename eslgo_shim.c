@@ -355,7 +355,7 @@ static int pack_text(eslgo_conn_t *c, const char *text, size_t len, int json)
 {
 	esl_wire_text_info_t info;
 	eslgo_msg_t *m;
-	size_t start, pos;
+	size_t start, strs, pos;
 	int r = json ? esl_wire_json_check((esl_wire_t *) c->spans_wire, text, len, &info)
 				 : esl_wire_plain_check((esl_wire_t *) c->spans_wire, text, len, &info);
 
@@ -366,6 +366,15 @@ static int pack_text(eslgo_conn_t *c, const char *text, size_t len, int json)
 		return -1;
 	}
 	pos = start;
+	if (info.member_at && info.nmember) {
+		/* the member table, then the text from the next 4-byte boundary */
+		if (info.nmember > UINT16_MAX || put(c, &pos, (const char *) info.member_at, info.nmember * sizeof(uint16_t)) ||
+			put(c, &pos, "\0\0", (pos - start) & 3)) {
+			return -1;
+		}
+		m->nmember_at = (uint32_t) info.nmember;
+	}
+	strs = pos;
 	if (put(c, &pos, text, len)) {
 		return -1;
 	}
@@ -376,7 +385,7 @@ static int pack_text(eslgo_conn_t *c, const char *text, size_t len, int json)
 		m->body_off = (uint32_t) info.body_off;
 		m->body_len = (uint32_t) info.body_len;
 	}
-	return finish_msg(c, m, start, start, pos, (int) info.event_id, ESL_PRIORITY_NORMAL, 0) ? -1 : 1;
+	return finish_msg(c, m, start, strs, pos, (int) info.event_id, ESL_PRIORITY_NORMAL, 0) ? -1 : 1;
 }
 
 /* The inner event of a text/event-plain or text/event-json message packed straight from its

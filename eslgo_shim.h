@@ -53,6 +53,9 @@ typedef struct {
 	 * for JSON) is their first text_len bytes */
 	int32_t is_text;
 	uint32_t text_len;
+	/* JSON text only: before the strings, nmember_at uint16_t offsets where each header's
+	 * member starts (esl_wire_text_info_t's member_at); 0 without the table */
+	uint32_t nmember_at;
 } eslgo_msg_t;
 
 /* A connection: the libesl handle plus the packed messages of the last receive. */

@@ -3,6 +3,7 @@ package esl
 import (
 	"iter"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -60,6 +61,7 @@ type Event struct {
 	headers  []header // formHeaders
 	form     uint8    // how the headers are held (formHeaders, ...)
 	textLen  uint32
+	memberAt []uint16       // formJSONText: where each header's member starts in data, when C gave the table
 	table    unsafe.Pointer // text forms: *[]header once built (atomic: readers may build it at once)
 	data     string
 	recs     []rec
@@ -366,11 +368,12 @@ func (e *Event) Clone() *Event {
 	}
 	// Field by field: table may be written by another reader at the same time.
 	c := Event{id: e.id, priority: e.priority, headers: e.headers, form: e.form, textLen: e.textLen,
-		table: atomic.LoadPointer(&e.table), data: e.data, recs: e.recs, spans: e.spans, body: e.body,
-		hasBody: e.hasBody}
+		memberAt: e.memberAt, table: atomic.LoadPointer(&e.table), data: e.data, recs: e.recs, spans: e.spans,
+		body: e.body, hasBody: e.hasBody}
 	if e.lent() {
 		// the copy must not point into a buffer that will be reused
 		c.data = strings.Clone(e.data)
+		c.memberAt = slices.Clone(e.memberAt)
 	}
 	if e.form != formHeaders {
 		// The packed tables, the text and its header table are never written to: the copy

@@ -103,7 +103,7 @@ func (e *Event) unpack() {
 		t := e.textTable()
 		hs := make([]header, len(t), len(t)+4)
 		copy(hs, t)
-		e.headers, e.form, e.table = hs, formHeaders, nil
+		e.headers, e.form, e.table, e.memberAt = hs, formHeaders, nil, nil
 		return
 	}
 	hs := make([]header, len(e.recs), len(e.recs)+4)

@@ -28,6 +28,18 @@ func (e *Event) textHeader(name string) (string, bool) {
 
 // findText is textHeader's walk; its value may point into the event's text.
 func (e *Event) findText(name string) (string, bool) {
+	if e.form == formJSONText && e.memberAt != nil {
+		// C's table of where the members start: each name is compared in place (it has no
+		// escapes, C checked), and only the member found is read further
+		d := e.data
+		for _, at := range e.memberAt {
+			if k := int(at) + 1; k+len(name) < len(d) && d[k+len(name)] == '"' && asciiEqualFold(d[k:k+len(name)], name) {
+				_, val, _, _ := jsonMember(d, int(at))
+				return jsonValue(val), true
+			}
+		}
+		return "", false
+	}
 	if e.form == formJSONText {
 		for p, ok := jsonStart(e.data), true; ok; {
 			var key, val string

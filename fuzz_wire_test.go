@@ -4,6 +4,7 @@ package esl
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -123,11 +124,21 @@ func innerPathsDiff(tb testing.TB, text []byte, json bool) (taken bool, diff str
 		n := full.nameAt(i)
 		names = append(names, n, strings.ToUpper(n), strings.ToLower(n), n+":", n+"x")
 	}
+	// a JSON text read without C's member table: the walk over its members
+	walk := &Event{id: fast.id, form: fast.form, textLen: fast.textLen, data: fast.data, body: fast.body, hasBody: fast.hasBody}
+	if fast.memberAt != nil && len(fast.memberAt) != full.count() {
+		return true, fmt.Sprintf("a table of %d members for %d headers", len(fast.memberAt), full.count())
+	}
 	for _, n := range names {
 		fv, fok := fast.Header(n)
 		v, ok := full.Header(n)
 		if fv != v || fok != ok {
 			return true, fmt.Sprintf("Header(%q) = %q %v, full parse %q %v", n, fv, fok, v, ok)
+		}
+		if fast.memberAt != nil {
+			if wv, wok := walk.Header(n); wv != v || wok != ok {
+				return true, fmt.Sprintf("Header(%q) without the member table = %q %v, full parse %q %v", n, wv, wok, v, ok)
+			}
 		}
 		if fv, v := fast.GetHeader(n, 0), full.GetHeader(n, 0); fv != v {
 			return true, fmt.Sprintf("GetHeader(%q, 0) = %q, full parse %q", n, fv, v)
@@ -160,8 +171,12 @@ func TestEventsFromText(t *testing.T) {
 			if !taken {
 				t.Errorf("%s event %d: not packed from its text", ct, i)
 			}
-			if ev, _ := packInner(b, ct == "text/event-json", true); ev != nil && !ev.isText() {
+			ev, _ := packInner(b, ct == "text/event-json", true)
+			if ev != nil && !ev.isText() {
 				t.Errorf("%s event %d: kept as text %v", ct, i, ev.isText())
+			}
+			if ct == "text/event-json" && !bytes.Contains(b, []byte{'\\'}) && (ev == nil || len(ev.memberAt) != ev.Len()) {
+				t.Errorf("JSON event %d without escapes: no member table for its headers", i)
 			}
 			if diff != "" {
 				t.Errorf("%s event %d: %s", ct, i, diff)

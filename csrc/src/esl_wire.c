@@ -147,6 +147,9 @@ struct esl_wire {
 	/* the span table of esl_wire_plain_spans and esl_wire_json_spans */
 	esl_wire_span_t *span;
 	size_t span_cap;
+	/* esl_wire_text_info_t's member_at */
+	uint16_t *member_at;
+	size_t member_cap;
 };
 
 static const char CL_NAME[] = "content-length";
@@ -1713,6 +1716,7 @@ void esl_wire_destroy(esl_wire_t **wp)
 	free(w->text);
 	free(w->mask);
 	free(w->span);
+	free(w->member_at);
 	free(w);
 	*wp = NULL;
 }
@@ -2544,7 +2548,9 @@ static int json_check_compact(esl_wire_t *w, const char *json, size_t len, esl_w
 {
 	const unsigned char *t = (const unsigned char *) json;
 	json_check_t jc = { 0, ESL_EVENT_CUSTOM, NULL, 0 };
-	size_t nblk = len / 64 + 1, rest = len % 64, b, p = 1;
+	size_t nblk = len / 64 + 1, rest = len % 64, b, p = 1, nmember = 0;
+	/* the member table: only when every offset fits (and memory is there) */
+	int table = len <= UINT16_MAX;
 	uint64_t *quote, *bad, *col, *br, keep = ((uint64_t) 1 << rest) - 1;
 	unsigned char tail[64] = { 0 };
 
@@ -2593,6 +2599,20 @@ static int json_check_compact(esl_wire_t *w, const char *json, size_t len, esl_w
 		if (json_check_member(&jc, json + ks, ke - ks, json + vs, ve - vs, seen)) {
 			return 0;
 		}
+		if (table && !(ke - ks == 5 && !strncasecmp(json + ks, "_body", 5))) {
+			if (nmember == w->member_cap) {
+				void *np = grow_array(w->member_at, &w->member_cap, nmember + 1, sizeof(*w->member_at));
+
+				if (np) {
+					w->member_at = np;
+				} else {
+					table = 0;
+				}
+			}
+			if (table) {
+				w->member_at[nmember++] = (uint16_t) p;
+			}
+		}
 		if (t[ve + 1] == '}') {
 			if (ve + 2 != len) {
 				return 0;
@@ -2610,6 +2630,10 @@ static int json_check_compact(esl_wire_t *w, const char *json, size_t len, esl_w
 		out->has_body = 1;
 		out->body_off = (size_t) (jc.body - json);
 		out->body_len = jc.body_len;
+	}
+	if (table) {
+		out->member_at = w->member_at;
+		out->nmember = nmember;
 	}
 	return 1;
 }

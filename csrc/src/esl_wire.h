@@ -145,6 +145,12 @@ typedef struct {
 	esl_event_types_t event_id;
 	int has_body;
 	size_t body_off, body_len;     /* the body, in the text (JSON: still escaped) */
+	/* JSON read by the fast path of esl_wire_json_check, 64 KiB or less: where each header's
+	 * member starts (its name's opening quote), in order, "_body" members left out, for a
+	 * caller that looks names up in the text; NULL otherwise. Valid until the next call on
+	 * the parser. */
+	const uint16_t *member_at;
+	size_t nmember;
 } esl_wire_text_info_t;
 
 /* Returns 1 when the event esl_wire_plain_spans would give for the text can be read from the

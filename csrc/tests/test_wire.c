@@ -1413,7 +1413,7 @@ static void test_json_compact(void)
 		ra = esl_wire_json_check(w, cases[i].text, len, &a);
 		rb = esl_wire_json_check(g, cases[i].text, len, &b);
 		CHECK_INT(ra, rb);
-		CHECK(ra != 1 || !memcmp(&a, &b, sizeof(a)));
+		CHECK(ra != 1 || eslt_info_same(&a, &b));
 	}
 	/* every recorded JSON event (through the spans check, which compares both paths), and the
 	 * fast path decides each one that has no escape */
@@ -1442,7 +1442,8 @@ static void test_json_compact(void)
 
 				if (body && !memchr(body, '\\', n)) {
 					plain++;
-					fast += esl_wire_json_check(w, body, n, &ti) == 1;
+					/* decided, with a member table (the spans check below checks it) */
+					fast += esl_wire_json_check(w, body, n, &ti) == 1 && ti.member_at && ti.nmember > 10;
 				}
 				esl_wire_set_json_compact(w, 1);
 				if (body && eslt_spans_check(w, body, n, 1, why, sizeof(why)) < 0) {
