@@ -2479,6 +2479,18 @@ static int json_check_other(void *ctx, const char *key, size_t klen, const char 
 	return -1;
 }
 
+/* Fills out with what the JSON check found: the whole text is the header section. */
+static void json_check_answer(const json_check_t *jc, const char *json, size_t len, esl_wire_text_info_t *out)
+{
+	out->header_len = len;
+	out->event_id = jc->event_id;
+	if (jc->body) {
+		out->has_body = 1;
+		out->body_off = (size_t) (jc->body - json);
+		out->body_len = jc->body_len;
+	}
+}
+
 /* The maps of 64 bytes of JSON text for json_check_compact: quotes, the bytes that end the
  * compact path (backslash and control bytes, NUL included), colons and '['. */
 static inline void json_block(const unsigned char *b, uint64_t *quote, uint64_t *bad, uint64_t *col, uint64_t *br)
@@ -2666,13 +2678,7 @@ static int json_check_compact(esl_wire_t *w, const char *json, size_t len, esl_w
 		}
 		p = ve + 2;
 	}
-	out->header_len = len;
-	out->event_id = jc.event_id;
-	if (jc.body) {
-		out->has_body = 1;
-		out->body_off = (size_t) (jc.body - json);
-		out->body_len = jc.body_len;
-	}
+	json_check_answer(&jc, json, len, out);
 	if (table) {
 		out->member_at = w->member_at;
 		out->nmember = nmember;
@@ -2696,13 +2702,7 @@ int esl_wire_json_check(esl_wire_t *w, const char *json, size_t len, esl_wire_te
 	if (w->json_paths == 2 || esl_json_scan_event(json, len, &sink, &jc)) {
 		return 0;
 	}
-	out->header_len = len;
-	out->event_id = jc.event_id;
-	if (jc.body) {
-		out->has_body = 1;
-		out->body_off = (size_t) (jc.body - json);
-		out->body_len = jc.body_len;
-	}
+	json_check_answer(&jc, json, len, out);
 	return 1;
 }
 
