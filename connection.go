@@ -86,8 +86,8 @@ type connState struct {
 
 	jobs jobTable
 
-	// wake (capacity 1) tells a reader goroutine held back by a full event queue to look
-	// again: the queue drained to queueLow, a command was sent, or Close began.
+	// wake (capacity 1, see notify) tells a reader goroutine held back by a full event queue
+	// to look again: the queue drained to queueLow, a command was sent, or Close began.
 	wake chan struct{}
 }
 
@@ -246,20 +246,7 @@ func (s *connState) awaitingReply() bool {
 	}
 	s.qmu.Lock()
 	defer s.qmu.Unlock()
-	for i := 0; i < s.pending.n; i++ {
-		if req := s.pending.buf[(s.pending.head+i)%len(s.pending.buf)]; req != streamRequest && !req.abandoned.Load() {
-			return true
-		}
-	}
-	return false
-}
-
-// wakeReader lets a held-back reader look again (see holdBack).
-func (s *connState) wakeReader() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
+	return s.pending.any(func(req *request) bool { return req != streamRequest && !req.abandoned.Load() })
 }
 
 // flush queues the events collected by route.
@@ -327,7 +314,7 @@ func (s *connState) send(op string, cmd []byte, wantReply, mayRead bool) (*reque
 	s.pending.push(req)
 	s.qmu.Unlock()
 	if wantReply {
-		s.wakeReader()
+		notify(s.wake) // a reader held back by a full queue reads on for the reply
 	}
 	s.jobs.noteCommand(cmd)
 	err := writeAll(s.fd, cmd)
@@ -435,7 +422,7 @@ func (s *connState) close() error {
 		if s.readerStarted {
 			_ = syscall.Shutdown(fd, syscall.SHUT_RDWR)
 			s.duty.sendKick() // the reader goroutine may have stepped out of the poller
-			s.wakeReader()    // or be held back by a full queue
+			notify(s.wake)    // or be held back by a full queue
 			<-s.readerDone
 		}
 		s.wmu.Lock()

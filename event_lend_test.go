@@ -274,19 +274,7 @@ func TestReceiveEventsEnds(t *testing.T) {
 // handler that reacts to an event does: the reader goes on reading meanwhile, so the
 // replies come while the callback waits.
 func TestReceiveEventsCallsConnection(t *testing.T) {
-	raw, err := os.ReadFile("testdata/freeswitch/events-plain-call.s2c")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl, err := esltest.LoadTemplates(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := esltest.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv, tmpl := recordedCallServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	c, err := Dial(ctx, srv.Addr(), WithPassword(srv.Password()), WithEvents("plain", "ALL"))
@@ -319,6 +307,26 @@ func TestReceiveEventsCallsConnection(t *testing.T) {
 }
 
 var errStopTest = errors.New("test done")
+
+// recordedCallServer starts an esltest server (closed with the test) and loads the recorded
+// plain call as the template of its streams.
+func recordedCallServer(t *testing.T) (*esltest.Server, esltest.StreamTemplate) {
+	t.Helper()
+	raw, err := os.ReadFile("testdata/freeswitch/events-plain-call.s2c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err := esltest.LoadTemplates(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := esltest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv, tmpl
+}
 
 func TestLendClass(t *testing.T) {
 	for _, tc := range []struct{ n, class int }{

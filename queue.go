@@ -41,6 +41,25 @@ func (r *ring[T]) pop() (T, bool) {
 	return v, true
 }
 
+// any reports whether f holds for a queued value.
+func (r *ring[T]) any(f func(T) bool) bool {
+	for i := 0; i < r.n; i++ {
+		if f(r.buf[(r.head+i)%len(r.buf)]) {
+			return true
+		}
+	}
+	return false
+}
+
+// notify puts a token in ch (capacity 1) unless one is there already: a wake-up that never
+// blocks the sender and never gets lost.
+func notify(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
 func (r *ring[T]) drain() []T {
 	out := make([]T, 0, r.n)
 	for {
@@ -89,10 +108,7 @@ func (q *eventQueue) pushBatch(evs []*Event) {
 		q.maxDepth = q.items.n
 	}
 	q.mu.Unlock()
-	select {
-	case q.signal <- struct{}{}:
-	default:
-	}
+	notify(q.signal)
 }
 
 // end marks the queue finished; queued events are still handed out first.
@@ -114,16 +130,10 @@ func (q *eventQueue) tryPop() (*Event, bool, error) {
 		low := q.items.n == queueLow
 		q.mu.Unlock()
 		if low && q.wake != nil {
-			select {
-			case q.wake <- struct{}{}:
-			default:
-			}
+			notify(q.wake)
 		}
 		if more {
-			select {
-			case q.signal <- struct{}{}:
-			default:
-			}
+			notify(q.signal)
 		}
 		return ev, true, nil
 	}

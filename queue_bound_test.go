@@ -4,7 +4,6 @@ package esl
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -17,19 +16,7 @@ import (
 // full queue: the depth stopped growing at the bound, with messages still unread.
 func heldBackStream(t *testing.T, ctx context.Context, n int) (*Connection, *esltest.Server, esltest.StreamTemplate) {
 	t.Helper()
-	raw, err := os.ReadFile("testdata/freeswitch/events-plain-call.s2c")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl, err := esltest.LoadTemplates(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := esltest.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
+	srv, tmpl := recordedCallServer(t)
 	c, err := Dial(ctx, srv.Addr(), WithPassword(srv.Password()), WithEvents("plain", "ALL"))
 	if err != nil {
 		t.Fatal(err)

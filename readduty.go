@@ -67,12 +67,7 @@ func (d *readDuty) waitBegin() {
 
 func (d *readDuty) waitEnd() { d.waiting.Add(-1) }
 
-func (d *readDuty) sendKick() {
-	select {
-	case d.kick <- struct{}{}:
-	default:
-	}
-}
+func (d *readDuty) sendKick() { notify(d.kick) }
 
 // take gives the duty to a caller if nobody holds it, with the poller's handle.
 func (d *readDuty) take() (syscall.RawConn, bool) {

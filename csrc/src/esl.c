@@ -15,9 +15,10 @@
  * it is destroyed, and once esl_disconnect returns no thread of ours uses the handle.
  *
  * Receiving: one read of 64 KiB or more at a time (up to 256 KiB while reads come back full),
- * straight into the parser's buffer (or into the body of a large message). Sockets are read with MSG_DONTWAIT and polled only when they
- * had nothing, so blocking and non-blocking sockets (esl_listen hands out the latter) behave
- * alike; esl_recv_event_nowait never polls at all. esl_recv_take_nowait (for the Go binding)
+ * straight into the parser's buffer (or into the body of a large message). Sockets are read
+ * with MSG_DONTWAIT and polled only when they had nothing, so blocking and non-blocking
+ * sockets (esl_listen hands out the latter) behave alike; esl_recv_event_nowait never polls
+ * at all. esl_recv_take_nowait (for the Go binding)
  * hands event messages over as spans of the parser's buffer, with no esl_event_t built.
  */
 #ifndef _GNU_SOURCE
@@ -406,17 +407,37 @@ static esl_status_t fill_nowait(esl_handle_t *h, esl_conn_t *c)
 	return r == 0 ? ESL_BREAK : ESL_FAIL;
 }
 
-/* The next message from the socket. Replies owed to timed-out calls are dropped here. */
-static esl_status_t read_message(esl_handle_t *h, esl_conn_t *c, int64_t deadline, int nowait, esl_event_t **out)
+/* A receive's way of taking event messages without an esl_event_t (esl_recv_take_nowait);
+ * fn NULL for none. */
+typedef struct {
+	esl_wire_take_fn fn;
+	void *ctx;
+} take_t;
+
+/* The next message from the socket. Replies owed to timed-out calls are dropped here. With
+ * take, the event messages esl_wire_take_event offers go to it first; ESL_SUCCESS with *out
+ * NULL when it asked to stop. */
+static esl_status_t read_message(esl_handle_t *h, esl_conn_t *c, int64_t deadline, int nowait, take_t take, esl_event_t **out)
 {
 	*out = NULL;
 	for (;;) {
 		esl_event_t *ev = NULL;
-		esl_wire_status_t ws;
+		esl_wire_status_t ws = ESL_WIRE_MORE;
 		esl_status_t st;
+		int r = -2;
 
 		esl_wire_set_limits(c->wire, __atomic_load_n(&c->max_header, __ATOMIC_RELAXED), __atomic_load_n(&c->max_body, __ATOMIC_RELAXED));
-		ws = esl_wire_next(c->wire, &ev);
+		if (take.fn && (r = esl_wire_take_event(c->wire, take.fn, take.ctx)) == ESL_WIRE_TAKEN) {
+			continue;
+		}
+		if (r == ESL_WIRE_TAKEN_STOP) {
+			return ESL_SUCCESS;
+		}
+		/* a message not whole yet is read on, not begun by esl_wire_next (it would copy the
+		 * body into an event) */
+		if (r != -1) {
+			ws = esl_wire_next(c->wire, &ev);
+		}
 		if (ws == ESL_WIRE_MESSAGE) {
 			if (c->owed && is_reply(ev)) {
 				c->owed--;
@@ -478,13 +499,23 @@ static esl_status_t deliver(esl_handle_t *h, esl_conn_t *c, esl_event_t *ev, esl
 }
 
 /* esl_recv_event with the lock held; deadline (0 = none) bounds the whole receive, -1 asks
- * for no wait at all (ESL_BREAK when no message can be had without one). */
-static esl_status_t recv_locked(esl_handle_t *h, esl_conn_t *c, int check_q, esl_event_t **save_event, int64_t deadline)
+ * for no wait at all (ESL_BREAK when no message can be had without one). With take, see
+ * esl_recv_take_nowait. */
+static esl_status_t recv_locked(esl_handle_t *h, esl_conn_t *c, int check_q, esl_event_t **save_event, int64_t deadline,
+								take_t take)
 {
 	esl_event_t *ev = NULL;
 	esl_status_t st;
 
 	esl_event_destroy(&h->last_ievent);
+	if (take.fn) {
+		/* last_event is set again only by a message received the usual way */
+		esl_event_destroy(&h->last_event);
+		if (esl_log_enabled(ESL_LOG_LEVEL_DEBUG)) {
+			/* every message is logged as it is received */
+			take.fn = NULL;
+		}
+	}
 	if (!h->connected) {
 		return ESL_FAIL;
 	}
@@ -495,7 +526,7 @@ static esl_status_t recv_locked(esl_handle_t *h, esl_conn_t *c, int check_q, esl
 		if (!h->race_event) {
 			c->race_tail = NULL;
 		}
-	} else if ((st = read_message(h, c, deadline < 0 ? 0 : deadline, deadline < 0, &ev)) != ESL_SUCCESS) {
+	} else if ((st = read_message(h, c, deadline < 0 ? 0 : deadline, deadline < 0, take, &ev)) != ESL_SUCCESS || !ev) {
 		return st;
 	}
 	return deliver(h, c, ev, save_event, 1);
@@ -622,7 +653,8 @@ ESL_DECLARE(esl_status_t) esl_send(esl_handle_t *handle, const char *cmd)
 	return st;
 }
 
-ESL_DECLARE(esl_status_t) esl_recv_event(esl_handle_t *handle, int check_q, esl_event_t **save_event)
+/* A receive as a public call: registered on the handle, under its lock. */
+static esl_status_t recv_call(esl_handle_t *handle, int check_q, esl_event_t **save_event, int64_t deadline, take_t take)
 {
 	esl_conn_t *c = enter(handle);
 	esl_status_t st = ESL_FAIL;
@@ -632,79 +664,26 @@ ESL_DECLARE(esl_status_t) esl_recv_event(esl_handle_t *handle, int check_q, esl_
 	}
 	if (handle->connected && handle->sock != ESL_SOCK_INVALID) {
 		esl_mutex_lock(handle->mutex);
-		st = recv_locked(handle, c, check_q, save_event, 0);
+		st = recv_locked(handle, c, check_q, save_event, deadline, take);
 		esl_mutex_unlock(handle->mutex);
 	}
 	leave(c);
 	return st;
+}
+
+ESL_DECLARE(esl_status_t) esl_recv_event(esl_handle_t *handle, int check_q, esl_event_t **save_event)
+{
+	return recv_call(handle, check_q, save_event, 0, (take_t) { NULL, NULL });
 }
 
 ESL_DECLARE(esl_status_t) esl_recv_event_nowait(esl_handle_t *handle, int check_q, esl_event_t **save_event)
 {
-	esl_conn_t *c = enter(handle);
-	esl_status_t st = ESL_FAIL;
-
-	if (!c) {
-		return ESL_FAIL;
-	}
-	if (handle->connected && handle->sock != ESL_SOCK_INVALID) {
-		esl_mutex_lock(handle->mutex);
-		st = recv_locked(handle, c, check_q, save_event, -1);
-		esl_mutex_unlock(handle->mutex);
-	}
-	leave(c);
-	return st;
-}
-
-/* Offers buffered event messages to take, reading more without waiting while it takes them;
- * the first message it does not take is received through recv_locked. */
-static esl_status_t take_locked(esl_handle_t *h, esl_conn_t *c, esl_wire_take_fn take, void *ctx)
-{
-	/* last_event is set again only by a message received the usual way */
-	esl_event_destroy(&h->last_event);
-	esl_event_destroy(&h->last_ievent);
-	if (!h->connected) {
-		return ESL_FAIL;
-	}
-	if (h->race_event || esl_log_enabled(ESL_LOG_LEVEL_DEBUG)) {
-		return recv_locked(h, c, 1, NULL, -1);
-	}
-	for (;;) {
-		esl_status_t st;
-		int r;
-
-		esl_wire_set_limits(c->wire, __atomic_load_n(&c->max_header, __ATOMIC_RELAXED), __atomic_load_n(&c->max_body, __ATOMIC_RELAXED));
-		r = esl_wire_take_event(c->wire, take, ctx);
-		if (r == ESL_WIRE_TAKEN) {
-			continue;
-		}
-		if (r == ESL_WIRE_TAKEN_STOP) {
-			return ESL_SUCCESS;
-		}
-		if (r != -1) {
-			return recv_locked(h, c, 1, NULL, -1);
-		}
-		if ((st = fill_nowait(h, c)) != ESL_SUCCESS) {
-			return st;
-		}
-	}
+	return recv_call(handle, check_q, save_event, -1, (take_t) { NULL, NULL });
 }
 
 esl_status_t esl_recv_take_nowait(esl_handle_t *handle, esl_wire_take_fn take, void *ctx)
 {
-	esl_conn_t *c = enter(handle);
-	esl_status_t st = ESL_FAIL;
-
-	if (!c) {
-		return ESL_FAIL;
-	}
-	if (handle->connected && handle->sock != ESL_SOCK_INVALID) {
-		esl_mutex_lock(handle->mutex);
-		st = take_locked(handle, c, take, ctx);
-		esl_mutex_unlock(handle->mutex);
-	}
-	leave(c);
-	return st;
+	return recv_call(handle, 1, NULL, -1, (take_t) { take, ctx });
 }
 
 /*
@@ -751,7 +730,7 @@ ESL_DECLARE(esl_status_t) esl_recv_event_timed(esl_handle_t *handle, uint32_t ms
 			goto out;
 		}
 	}
-	st = recv_locked(handle, c, check_q, save_event, deadline);
+	st = recv_locked(handle, c, check_q, save_event, deadline, (take_t) { NULL, NULL });
 	esl_mutex_unlock(handle->mutex);
 out:
 	leave(c);
@@ -791,7 +770,7 @@ ESL_DECLARE(esl_status_t) esl_send_recv_timed(esl_handle_t *handle, const char *
 		esl_event_t *ev = NULL;
 
 		esl_event_destroy(&handle->last_ievent);
-		if ((st = read_message(handle, c, deadline, 0, &ev)) != ESL_SUCCESS) {
+		if ((st = read_message(handle, c, deadline, 0, (take_t) { NULL, NULL }, &ev)) != ESL_SUCCESS) {
 			break;
 		}
 		if (is_reply(ev)) {
@@ -1176,7 +1155,7 @@ ESL_DECLARE(esl_status_t) esl_connect_timeout(esl_handle_t *handle, const char *
 	handle->connected = 1;
 
 	esl_mutex_lock(handle->mutex);
-	st = recv_locked(handle, c, 0, NULL, deadline);
+	st = recv_locked(handle, c, 0, NULL, deadline, (take_t) { NULL, NULL });
 	hval = st == ESL_SUCCESS ? esl_event_get_header(handle->last_event, "content-type") : NULL;
 	if (st == ESL_BREAK) {
 		set_err(handle, ETIMEDOUT, "Connection timed out");
@@ -1200,7 +1179,7 @@ ESL_DECLARE(esl_status_t) esl_connect_timeout(esl_handle_t *handle, const char *
 		}
 		free(b.s);
 		if (st == ESL_SUCCESS) {
-			st = recv_locked(handle, c, 0, NULL, deadline);
+			st = recv_locked(handle, c, 0, NULL, deadline, (take_t) { NULL, NULL });
 			hval = st == ESL_SUCCESS ? esl_event_get_header(handle->last_event, "reply-text") : NULL;
 			if (st == ESL_BREAK) {
 				set_err(handle, ETIMEDOUT, "Connection timed out");

@@ -1150,6 +1150,10 @@ __attribute__((target("avx2"))) static void map_blocks_avx2(const unsigned char 
 	}
 }
 #define HAVE_MAP_BLOCKS_AVX2 1
+/* The bits of the 64 bytes in v0 and v1 equal to x (in functions built for AVX2). */
+#define MASK64(v0, v1, x)                                                  \
+	((uint64_t) (uint32_t) _mm256_movemask_epi8(_mm256_cmpeq_epi8(v0, x)) | \
+	 (uint64_t) (uint32_t) _mm256_movemask_epi8(_mm256_cmpeq_epi8(v1, x)) << 32)
 #endif
 
 static void map_blocks(const unsigned char *t, size_t n, uint64_t *m)
@@ -2261,9 +2265,6 @@ __attribute__((target("avx2"))) static void line_blocks_avx2(const unsigned char
 	const __m256i br = _mm256_set1_epi8('['), nul = _mm256_setzero_si256();
 	size_t b;
 
-#define MASK64(v0, v1, x)                                                  \
-	((uint64_t) (uint32_t) _mm256_movemask_epi8(_mm256_cmpeq_epi8(v0, x)) | \
-	 (uint64_t) (uint32_t) _mm256_movemask_epi8(_mm256_cmpeq_epi8(v1, x)) << 32)
 #define ODD(v) _mm256_or_si256(_mm256_cmpeq_epi8(v, p), _mm256_or_si256(_mm256_cmpeq_epi8(v, br), _mm256_cmpeq_epi8(v, nul)))
 	for (b = 0; b < n; b++) {
 		const unsigned char *q = t + 64 * b;
@@ -2275,7 +2276,6 @@ __attribute__((target("avx2"))) static void line_blocks_avx2(const unsigned char
 		pct[b] = (uint64_t) (uint32_t) _mm256_movemask_epi8(ODD(v0)) | (uint64_t) (uint32_t) _mm256_movemask_epi8(ODD(v1)) << 32;
 	}
 #undef ODD
-#undef MASK64
 }
 #endif
 
@@ -2491,8 +2491,8 @@ static void json_check_answer(const json_check_t *jc, const char *json, size_t l
 	}
 }
 
-/* The maps of 64 bytes of JSON text for json_check_compact: quotes, the bytes that end the
- * compact path (backslash and control bytes, NUL included), colons and '['. */
+/* The maps of 64 bytes of JSON text for json_check_compact: quotes, colons and '['; *bad
+ * gets the bytes that end the compact path (backslash and control bytes, NUL included). */
 static inline void json_block(const unsigned char *b, uint64_t *quote, uint64_t *bad, uint64_t *col, uint64_t *br)
 {
 #if defined(__SSE2__)
@@ -2537,9 +2537,6 @@ __attribute__((target("avx2"))) static int json_blocks_avx2(const unsigned char 
 	const __m256i c = _mm256_set1_epi8(':'), l = _mm256_set1_epi8('[');
 	size_t b;
 
-#define MASK64(v0, v1, x)                                                  \
-	((uint64_t) (uint32_t) _mm256_movemask_epi8(_mm256_cmpeq_epi8(v0, x)) | \
-	 (uint64_t) (uint32_t) _mm256_movemask_epi8(_mm256_cmpeq_epi8(v1, x)) << 32)
 #define ODD(v) _mm256_or_si256(_mm256_cmpeq_epi8(v, bs), _mm256_cmpeq_epi8(_mm256_max_epu8(v, ctl), ctl))
 	for (b = 0; b < n; b++) {
 		const unsigned char *q = t + 64 * b;
@@ -2554,7 +2551,6 @@ __attribute__((target("avx2"))) static int json_blocks_avx2(const unsigned char 
 		br[b] = MASK64(v0, v1, l);
 	}
 #undef ODD
-#undef MASK64
 	return 0;
 }
 #endif
@@ -2582,6 +2578,18 @@ static inline int map_any(const uint64_t *m, size_t from, size_t to)
 	return (to & 63) && (m[e] & (((uint64_t) 1 << (to & 63)) - 1)) != 0;
 }
 
+/* Room for n entries in the member table; 0 when memory ran out. */
+static int member_room(esl_wire_t *w, size_t n)
+{
+	uint16_t *np = grow_array(w->member_at, &w->member_cap, n, sizeof(*w->member_at));
+
+	if (!np) {
+		return 0;
+	}
+	w->member_at = np;
+	return 1;
+}
+
 /* esl_wire_json_check for the JSON FreeSWITCH writes: one compact object ('{' first, '}'
  * last, no white space) of string members with no escape at all. Strings then end at the
  * next quote, so the whole text is mapped once and each member found with two bit scans
@@ -2593,16 +2601,15 @@ static int json_check_compact(esl_wire_t *w, const char *json, size_t len, esl_w
 	const unsigned char *t = (const unsigned char *) json;
 	json_check_t jc = { 0, ESL_EVENT_CUSTOM, NULL, 0 };
 	size_t nblk = len / 64 + 1, rest = len % 64, b, p = 1, nmember = 0;
-	/* the member table: only when every offset fits (and memory is there) */
-	int table = len <= UINT16_MAX;
-	uint64_t *quote, *bad, *col, *br, keep = ((uint64_t) 1 << rest) - 1;
+	/* the member table, when every offset fits; a member takes 6 bytes at least ("":"",) */
+	int table = len <= UINT16_MAX && member_room(w, len / 6 + 1);
+	uint64_t *quote, *col, *br, bad, keep = ((uint64_t) 1 << rest) - 1;
 	unsigned char tail[64] = { 0 };
 
-	if (len < 2 || t[0] != '{' || t[len - 1] != '}' || nblk + 1 > SIZE_MAX / 4 || !(quote = mask_room(w, 4 * (nblk + 1)))) {
+	if (len < 2 || t[0] != '{' || t[len - 1] != '}' || nblk + 1 > SIZE_MAX / 3 || !(quote = mask_room(w, 3 * (nblk + 1)))) {
 		return 0;
 	}
-	bad = quote + nblk + 1;
-	col = bad + nblk + 1;
+	col = quote + nblk + 1;
 	br = col + nblk + 1;
 #ifdef HAVE_MAP_BLOCKS_AVX2
 	if (__builtin_cpu_supports("avx2")) {
@@ -2614,8 +2621,8 @@ static int json_check_compact(esl_wire_t *w, const char *json, size_t len, esl_w
 #endif
 	{
 		for (b = 0; b + 1 < nblk; b++) {
-			json_block(t + 64 * b, &quote[b], &bad[b], &col[b], &br[b]);
-			if (bad[b]) {
+			json_block(t + 64 * b, &quote[b], &bad, &col[b], &br[b]);
+			if (bad) {
 				return 0;
 			}
 		}
@@ -2623,8 +2630,8 @@ static int json_check_compact(esl_wire_t *w, const char *json, size_t len, esl_w
 	if (rest) {
 		memcpy(tail, t + 64 * b, rest);
 	}
-	json_block(tail, &quote[b], &bad[b], &col[b], &br[b]);
-	if (bad[b] & keep) {
+	json_block(tail, &quote[b], &bad, &col[b], &br[b]);
+	if (bad & keep) {
 		return 0;
 	}
 	/* a quote at the end of the text stops every scan */
@@ -2653,19 +2660,9 @@ static int json_check_compact(esl_wire_t *w, const char *json, size_t len, esl_w
 		if (json_check_member(&jc, json + ks, ke - ks, json + vs, ve - vs, seen)) {
 			return 0;
 		}
-		if (table && !(ke - ks == 5 && !strncasecmp(json + ks, "_body", 5))) {
-			if (nmember == w->member_cap) {
-				void *np = grow_array(w->member_at, &w->member_cap, nmember + 1, sizeof(*w->member_at));
-
-				if (np) {
-					w->member_at = np;
-				} else {
-					table = 0;
-				}
-			}
-			if (table) {
-				w->member_at[nmember++] = (uint16_t) p;
-			}
+		/* a "_body" member is the body (json_check_member took its value), not a header */
+		if (table && jc.body != json + vs) {
+			w->member_at[nmember++] = (uint16_t) p;
 		}
 		if (t[ve + 1] == '}') {
 			if (ve + 2 != len) {

@@ -191,10 +191,10 @@ esl_status_t esl_handle_keep_inner(esl_handle_t *handle, int on);
  * esl_wire_take_event offers goes to take and never becomes an esl_event_t; the first other
  * message (or one take declines) is received as esl_recv_event_nowait receives it, into
  * last_event, and the call returns ESL_SUCCESS. last_event is NULL otherwise: the call also
- * returns ESL_SUCCESS with it NULL when take asked to stop (ESL_WIRE_TAKEN_STOP); ESL_BREAK when nothing more can be had
- * without waiting; anything else as esl_recv_event_nowait does. Messages queued by
- * esl_send_recv (race_event) go first, and while debug logging is on nothing is offered, so
- * every message is logged as usual. One lock for the whole call. */
+ * returns ESL_SUCCESS with it NULL when take asked to stop (ESL_WIRE_TAKEN_STOP); ESL_BREAK
+ * when nothing more can be had without waiting; anything else as esl_recv_event_nowait does.
+ * Messages queued by esl_send_recv (race_event) go first, and while debug logging is on
+ * nothing is offered, so every message is logged as usual. One lock for the whole call. */
 esl_status_t esl_recv_take_nowait(esl_handle_t *handle, esl_wire_take_fn take, void *ctx);
 
 /* The inner event of a received message (spec 13.4): text/event-plain through
