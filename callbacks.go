@@ -22,8 +22,8 @@ import (
 
 // Outbound mode: FreeSWITCH's dialplan application `socket` connects to the application once
 // per call. libesl serves that with esl_listen (the callback runs in the accept loop) and
-// esl_listen_threaded (one detached C thread per connection); OutboundServer uses the
-// listener's accept loop too. Each calls eslgo_listen_trampoline (callbacks_shim.c); the
+// esl_listen_threaded (one detached C thread per connection); OutboundServer accepts in Go
+// (outbound_server.go). Both C loops call eslgo_listen_trampoline (callbacks_shim.c); the
 // trampoline calls eslgoListenCallback below, and the listener's user_data, a cRef, leads to
 // the Go side of that listener: a sessionHost.
 

@@ -93,6 +93,7 @@ func attachHandle(fd int) (*handle, *Event, error) {
 	}
 	c := C.eslgo_conn_new()
 	if c == nil {
+		_ = syscall.Close(fd)
 		return nil, nil, newError("attach", "out of memory", ErrConnect)
 	}
 	st := C.eslgo_attach(c, C.int(fd))
@@ -108,6 +109,30 @@ func attachHandle(fd int) (*handle, *Event, error) {
 	h.noteDropped()
 	_, info := h.unpack()
 	return h, info, nil
+}
+
+// canAdopt: the library can take an accepted socket without sending "connect" itself
+// (esl_attach_socket, csrc only), so NewConnectionFD sends it as a command.
+var canAdopt = haveExtensions
+
+// adoptHandle gives an accepted outbound socket to a new handle, with no I/O: the caller
+// sends "connect". The socket is closed on failure.
+func adoptHandle(fd int) (*handle, error) {
+	if fd < 0 {
+		return nil, newError("attach", "invalid socket", ErrBadArgument)
+	}
+	c := C.eslgo_conn_new()
+	if c == nil {
+		_ = syscall.Close(fd)
+		return nil, newError("attach", "out of memory", ErrConnect)
+	}
+	if C.eslgo_adopt(c, C.int(fd)) != 0 {
+		text := errTextOf(c)
+		C.eslgo_conn_free(c)
+		_ = syscall.Close(fd)
+		return nil, newError("attach", text, ErrConnect)
+	}
+	return &handle{c: c}, nil
 }
 
 // receive runs the reader until the connection ends and returns the library's reason

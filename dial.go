@@ -184,6 +184,9 @@ func newConnection(host string, port int, user, password string) *Connection {
 // the channel data for GetInfo and starts receiving. The Connection owns fd from here on
 // and closes it on Disconnect, or at once when the setup fails. It never returns nil.
 func NewConnectionFD(fd int) *Connection {
+	if canAdopt {
+		return adoptConnection(fd)
+	}
 	h, info, err := attachHandle(fd)
 	if err != nil {
 		logGo(LogLevelError, err.Error())
@@ -192,5 +195,35 @@ func NewConnectionFD(fd int) *Connection {
 	s := newConnState()
 	s.h, s.fd, s.info = h, fd, info
 	s.start()
+	return wrap(s)
+}
+
+// adoptConnection is NewConnectionFD with csrc: the handle takes the socket without I/O, the
+// reader starts, and "connect" is a round trip like any command. Its reply is awaited in the
+// runtime's network poller, not in a blocking C call that would hold an OS thread, and the
+// scheduler's P until sysmon takes it back, for as long as the peer takes to answer.
+func adoptConnection(fd int) *Connection {
+	h, err := adoptHandle(fd)
+	if err != nil {
+		logGo(LogLevelError, err.Error())
+		return failed(err)
+	}
+	s := newConnState()
+	s.h, s.fd = h, fd
+	s.start()
+	info, err := s.roundTrip(nil, "attach", []byte("connect\n\n"))
+	if err != nil {
+		// The reader's reason (the peer closed, a malformed reply) says more than "ended
+		// before the reply".
+		text := "no reply to connect"
+		if e := (*Error)(nil); errors.As(s.endErr(), &e) && e.Text != "" {
+			text = e.Text
+		}
+		_ = s.close()
+		err = newError("attach", text, ErrDisconnected)
+		logGo(LogLevelError, err.Error())
+		return failed(err)
+	}
+	s.info = info
 	return wrap(s)
 }

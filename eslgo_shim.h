@@ -81,6 +81,10 @@ void eslgo_conn_free(eslgo_conn_t *c);
 int eslgo_connect(eslgo_conn_t *c, const char *host, int port, const char *user, const char *password, uint32_t timeout_ms);
 /* esl_attach_handle on an accepted socket; on success the info event is packed. */
 int eslgo_attach(eslgo_conn_t *c, int fd);
+/* csrc only: esl_attach_socket, the handle set up on an accepted socket without sending
+ * "connect" (the Go side sends it and waits for the reply in the runtime's poller). -1 with
+ * the original libesl. */
+int eslgo_adopt(eslgo_conn_t *c, int fd);
 /* One blocking receive; a received message (even with ESL_FAIL, e.g. a goodbye notice) is packed. */
 int eslgo_recv(eslgo_conn_t *c);
 /* Receives without waiting, packing up to max_msgs messages (fewer once max_bytes are packed).

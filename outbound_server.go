@@ -17,17 +17,6 @@ static esl_status_t eslgo_listener_create(eslgo_listener_t **l, const char *host
 	return esl_listener_create(l, host, (esl_port_t)port, backlog, err, errlen);
 }
 static int eslgo_listener_socket(eslgo_listener_t *l) { return esl_listener_socket(l); }
-// Not threaded: the callback runs in the accept loop, on the thread of the goroutine that
-// called Serve, and only hands the socket to a goroutine. MaxSessions is counted in Go.
-static esl_status_t eslgo_listener_serve(eslgo_listener_t *l, void *user_data)
-{
-	return esl_listener_serve(l, eslgo_listen_trampoline, user_data, 0, 0);
-}
-static void eslgo_listener_stop(eslgo_listener_t *l) { esl_listener_stop(l); }
-static void eslgo_listener_stats(eslgo_listener_t *l, uint64_t *accepted, uint64_t *refused, int *active)
-{
-	esl_listener_stats(l, accepted, refused, active);
-}
 static void eslgo_listener_destroy(eslgo_listener_t **l) { esl_listener_destroy(l); }
 #else
 #define ESLGO_HAVE_LISTENER 0
@@ -40,16 +29,6 @@ static esl_status_t eslgo_listener_create(eslgo_listener_t **l, const char *host
 	return ESL_FAIL;
 }
 static int eslgo_listener_socket(eslgo_listener_t *l) { (void)l; return -1; }
-static esl_status_t eslgo_listener_serve(eslgo_listener_t *l, void *user_data)
-{
-	(void)l; (void)user_data;
-	return ESL_FAIL;
-}
-static void eslgo_listener_stop(eslgo_listener_t *l) { (void)l; }
-static void eslgo_listener_stats(eslgo_listener_t *l, uint64_t *accepted, uint64_t *refused, int *active)
-{
-	(void)l; *accepted = 0; *refused = 0; *active = 0;
-}
 static void eslgo_listener_destroy(eslgo_listener_t **l) { *l = NULL; }
 #endif
 */
@@ -61,6 +40,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"runtime/debug"
 	"strconv"
 	"sync"
@@ -137,24 +117,24 @@ type OutboundStats struct {
 }
 
 // OutboundServer serves FreeSWITCH's outbound event socket connections (dialplan application
-// `socket`). It accepts in the C library's accept loop and serves each call on a goroutine
-// of its own. Unlike esl_listen_threaded it binds the host it is given (IPv4 or IPv6), can
-// bound the sessions served at once, counts what it does, and stops: Shutdown and Close
-// return only once every goroutine and socket the server started is gone.
+// `socket`). It serves each call on a goroutine of its own. Unlike esl_listen_threaded it
+// binds the host it is given (IPv4 or IPv6), can bound the sessions served at once, counts
+// what it does, and stops: Shutdown and Close return only once every goroutine and socket the
+// server started is gone.
 //
 // What it starts, and how each is waited for: the accept loop runs in the goroutine that
-// called Serve, blocked in C (Serve returns once it is stopped); each accepted socket is
-// handed from there to a new goroutine, which attaches the Connection (whose reader
-// goroutine ends before Close returns), runs the handler and closes the socket and a
-// duplicate of it used to cut the session; Shutdown waits for every such goroutine, then
-// closes the listening socket.
+// called Serve (Serve returns once it is stopped); each accepted socket is handed from there
+// to a new goroutine, which attaches the Connection (whose reader goroutine ends before Close
+// returns), runs the handler and closes the socket and a duplicate of it used to cut the
+// session; Shutdown waits for every such goroutine, then closes the listening socket.
 //
-// No thread is started per call: each would cost a clone, the runtime's setup of a C-made
-// thread for calls into Go, and thread switches between it and the session's goroutine.
-// The accept loop calls into Go once per call, on the thread Serve already runs on, where
-// that call is cheap.
+// No thread is started per call, and none blocks: the accept loop and each session's wait
+// for the reply to `connect` wait in the runtime's network poller, like any Go server. A
+// loop blocked in C would hold its thread and the scheduler's P until the runtime's monitor
+// takes the P back, a delay every call would pay while the calls' own goroutines wait.
 //
-// It is built on esl's listener extensions (esl_listener_*). Linked to the original libesl
+// The listening socket is made by esl's listener extension (esl_listener_create), which
+// binds the host it is given and reports errors as the C API does. Linked to the original libesl
 // (-tags libesl) they do not exist: NewOutboundServer fails with an error matching
 // ErrUnsupported, and only ListenThreaded and Listen are available, which bind every
 // IPv4 address whatever the host, cannot be stopped and do not bound their sessions.
@@ -163,16 +143,16 @@ type OutboundServer struct {
 	cfg     outboundConfig
 	log     *slog.Logger
 	addr    net.Addr
-	ref     *cRef // user_data of the listener: leads back to this server
+	accept  func(lfd int) (int, error) // accept4; tests inject failures
 
 	baseCtx    context.Context
 	cancelBase context.CancelFunc
 
-	completed, panics, failed, refused atomic.Uint64
+	accepted, completed, panics, failed, refused atomic.Uint64
 
 	mu        sync.Mutex
 	lst       *C.eslgo_listener_t // nil once destroyed
-	final     OutboundStats       // the listener's counters when it was destroyed
+	accepting *os.File            // Serve's duplicate of the listening socket; nil when not serving
 	serving   bool
 	serveDone chan struct{} // closed when Serve returns
 	closing   bool          // Shutdown or Close began: sessions arriving now are refused
@@ -256,10 +236,10 @@ func NewOutboundServer(addr string, handler OutboundHandler, opts ...OutboundOpt
 		log:      cfg.logger,
 		lst:      lst,
 		sessions: make(map[*serverSession]struct{}),
+		accept:   acceptCloexec,
 	}
 	srv.addr = boundAddr(int(C.eslgo_listener_socket(lst)))
 	srv.baseCtx, srv.cancelBase = context.WithCancel(context.Background())
-	srv.ref = newCRef(sessionHost(srv))
 	return srv, nil
 }
 
@@ -294,31 +274,91 @@ func (srv *OutboundServer) Serve() error {
 		srv.mu.Unlock()
 		return newError("serve", "Serve called twice", nil)
 	}
-	srv.serving = true
 	done := make(chan struct{})
-	srv.serveDone = done
-	lst := srv.lst
-	srv.mu.Unlock()
 	defer close(done)
+	// A duplicate, so that Shutdown can close it under Serve's feet (waking the poller) while
+	// the listener keeps its own descriptor. Non-blocking, so the runtime polls it.
+	f, err := pollableDup(int(C.eslgo_listener_socket(srv.lst)))
+	if err != nil {
+		srv.mu.Unlock()
+		return newError("serve", fmt.Sprintf("accepting on %s: %v", srv.addr, err), nil)
+	}
+	srv.serving = true
+	srv.serveDone = done
+	srv.accepting = f
+	srv.mu.Unlock()
 
-	// Blocks this goroutine's thread in the accept loop until esl_listener_stop; each
-	// accepted socket comes back through serveSession, on this goroutine.
-	st := C.eslgo_listener_serve(lst, srv.ref.Pointer())
-
+	err = srv.acceptLoop(f)
 	srv.mu.Lock()
 	closing := srv.closing
 	srv.mu.Unlock()
 	if closing {
 		return ErrServerClosed
 	}
-	if st != C.ESL_SUCCESS {
-		return newError("serve", fmt.Sprintf("accepting on %s failed", srv.addr), nil)
-	}
-	return ErrServerClosed
+	return newError("serve", fmt.Sprintf("accepting on %s: %v", srv.addr, err), nil)
 }
 
-// serveSession runs in the accept loop (a callback from C on Serve's thread), so it only
-// admits the session and starts its goroutine; the next accept waits for it.
+// pollableDup duplicates fd as a non-blocking *os.File, which the runtime's poller serves.
+// O_NONBLOCK belongs to the open file, so the listener's own descriptor gets it too; nothing
+// waits on that one.
+func pollableDup(fd int) (*os.File, error) {
+	dup, err := dupCloexec(fd)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.SetNonblock(dup, true); err != nil {
+		_ = syscall.Close(dup)
+		return nil, err
+	}
+	return os.NewFile(uintptr(dup), "esl-outbound-listener"), nil
+}
+
+// acceptLoop accepts until f is closed (Shutdown, Close) or accepting fails for good.
+func (srv *OutboundServer) acceptLoop(f *os.File) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var backoff time.Duration
+	for {
+		var fd int
+		var aerr error
+		err := rc.Read(func(lfd uintptr) bool {
+			fd, aerr = srv.accept(int(lfd))
+			return aerr != syscall.EAGAIN
+		})
+		if err != nil {
+			return err // f was closed
+		}
+		switch aerr {
+		case nil:
+			backoff = 0
+			srv.accepted.Add(1)
+			srv.serveSession(&session{fd: fd})
+		case syscall.EINTR, syscall.ECONNABORTED, syscall.EPROTO:
+			// the connection went before it was accepted; the next may be fine
+		case syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM:
+			// Out of descriptors or memory: wait for sessions to end rather than spin.
+			if backoff == 0 {
+				backoff = 5 * time.Millisecond
+			} else if backoff < time.Second {
+				backoff *= 2
+			}
+			srv.log.Warn("esl: outbound server cannot accept; retrying", "err", aerr, "after", backoff)
+			time.Sleep(backoff)
+		default:
+			return aerr
+		}
+	}
+}
+
+func acceptCloexec(lfd int) (int, error) {
+	fd, _, err := syscall.Accept4(lfd, syscall.SOCK_CLOEXEC)
+	return fd, err
+}
+
+// serveSession admits an accepted session and starts its goroutine; the accept loop goes on
+// once it returns.
 func (srv *OutboundServer) serveSession(s *session) {
 	ss := &serverSession{session: s, ctl: -1}
 	// Duplicated before the session is visible to cutAll, so no cut can miss it.
@@ -421,26 +461,14 @@ func (srv *OutboundServer) untrack(ss *serverSession) {
 // Stats returns the counters; they stay readable after Close.
 func (srv *OutboundServer) Stats() OutboundStats {
 	srv.mu.Lock()
-	st := srv.final
-	if srv.lst != nil {
-		st.Accepted, st.Refused = srv.listenerCounts()
-	}
-	st.Active = len(srv.sessions)
+	st := OutboundStats{Active: len(srv.sessions)}
 	srv.mu.Unlock()
-	st.Refused += srv.refused.Load()
+	st.Accepted = srv.accepted.Load()
+	st.Refused = srv.refused.Load()
 	st.Completed = srv.completed.Load()
 	st.Panics = srv.panics.Load()
 	st.Failed = srv.failed.Load()
 	return st
-}
-
-// listenerCounts reads the C listener's counters; srv.mu held, srv.lst set.
-func (srv *OutboundServer) listenerCounts() (accepted, refused uint64) {
-	var acc, ref C.uint64_t
-	var active C.int
-	C.eslgo_listener_stats(srv.lst, &acc, &ref, &active)
-	// The library counts the connections it refused apart from those it accepted.
-	return uint64(acc) + uint64(ref), uint64(ref)
 }
 
 // Shutdown stops accepting and waits for the running sessions to end. When ctx ends first,
@@ -468,9 +496,9 @@ func (srv *OutboundServer) shutdown(ctx context.Context, force bool) error {
 		if len(srv.sessions) == 0 {
 			close(srv.drained)
 		}
-		if srv.lst != nil {
-			// Sticky: a Serve about to enter the accept loop returns at once too.
-			C.eslgo_listener_stop(srv.lst)
+		if srv.accepting != nil {
+			// Wakes the accept loop; a Serve not started yet sees closing and returns.
+			_ = srv.accepting.Close()
 		}
 	}
 	finished, drained, serveDone := srv.finished, srv.drained, srv.serveDone
@@ -507,13 +535,10 @@ func (srv *OutboundServer) shutdown(ctx context.Context, force bool) error {
 
 	srv.mu.Lock()
 	if srv.lst != nil {
-		srv.final.Accepted, srv.final.Refused = srv.listenerCounts()
 		C.eslgo_listener_destroy(&srv.lst)
 		srv.lst = nil
 	}
 	srv.mu.Unlock()
-	// The accept loop has returned, so C can no longer call back: the key may be freed.
-	srv.ref.Release()
 	srv.cancelBase()
 	close(finished)
 	return err

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -458,6 +459,64 @@ func TestOutboundServerBadArguments(t *testing.T) {
 	// The port is taken now.
 	_, err = NewOutboundServer(srv.Addr().String(), h)
 	assert.Error(t, err)
+}
+
+// TestOutboundServerAcceptErrors: accept failing for want of descriptors, or for a call that
+// went before it was accepted, does not stop the server: it waits, then accepts the call that
+// waits in the backlog. Any other failure ends Serve with an error.
+func TestOutboundServerAcceptErrors(t *testing.T) {
+	srv, err := NewOutboundServer("127.0.0.1:0", func(ctx context.Context, c *Connection) {
+		if c.GetInfo().GetHeader("Unique-ID") == "" {
+			t.Error("no channel data")
+		}
+	}, WithLogger(slog.New(slog.NewTextHandler(testLogWriter{t}, nil))))
+	if errors.Is(err, ErrUnsupported) {
+		t.Skipf("skipped: %v", err)
+	}
+	require.NoError(t, err)
+	var calls atomic.Int32
+	var lasting atomic.Bool
+	failures := []error{syscall.EMFILE, syscall.ECONNABORTED, syscall.ENFILE}
+	srv.accept = func(lfd int) (int, error) {
+		if lasting.Load() {
+			return -1, syscall.EINVAL
+		}
+		if n := int(calls.Add(1)); n <= len(failures) {
+			return -1, failures[n-1]
+		}
+		return acceptCloexec(lfd)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve() }()
+
+	rs := loadReplayScript(t)
+	called := make(chan error, 1)
+	go func() { called <- rs.connectOnlyCall(srv.Addr().String()) }()
+	select {
+	case err := <-called:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		srv.Close()
+		t.Fatal("the call waiting in the backlog was never served")
+	}
+	require.Eventually(t, func() bool { return srv.Stats().Active == 0 }, 5*time.Second, time.Millisecond)
+	assert.Equal(t, OutboundStats{Accepted: 1, Completed: 1}, srv.Stats())
+	assert.GreaterOrEqual(t, int(calls.Load()), len(failures)+1)
+
+	// A failure that is not the moment's ends Serve; the server still closes cleanly.
+	lasting.Store(true)
+	nc, err := net.Dial("tcp", srv.Addr().String())
+	require.NoError(t, err)
+	defer nc.Close()
+	select {
+	case err := <-served:
+		require.Error(t, err)
+		assert.NotErrorIs(t, err, ErrServerClosed)
+		assert.Contains(t, err.Error(), "invalid argument")
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve went on after a lasting accept failure")
+	}
+	require.NoError(t, srv.Close())
 }
 
 func TestOutboundServerIPv6(t *testing.T) {

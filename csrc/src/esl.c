@@ -981,12 +981,10 @@ ESL_DECLARE(esl_status_t) esl_events(esl_handle_t *handle, esl_event_type_t etyp
 	return sb_send_recv(handle, &b);
 }
 
-ESL_DECLARE(esl_status_t) esl_attach_handle(esl_handle_t *handle, esl_socket_t socket, struct sockaddr_in *addr)
+esl_status_t esl_attach_socket(esl_handle_t *handle, esl_socket_t socket, struct sockaddr_in *addr)
 {
 	esl_conn_t *c;
 	int one = 1;
-	char err[sizeof(handle->err)];
-	int errnum;
 
 	if (!handle || socket == ESL_SOCK_INVALID) {
 		return ESL_FAIL;
@@ -1007,6 +1005,17 @@ ESL_DECLARE(esl_status_t) esl_attach_handle(esl_handle_t *handle, esl_socket_t s
 	setsockopt(socket, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	handle->destroyed = 0;
 	handle->connected = 1;
+	return ESL_SUCCESS;
+}
+
+ESL_DECLARE(esl_status_t) esl_attach_handle(esl_handle_t *handle, esl_socket_t socket, struct sockaddr_in *addr)
+{
+	char err[sizeof(handle->err)];
+	int errnum;
+
+	if (esl_attach_socket(handle, socket, addr) != ESL_SUCCESS) {
+		return ESL_FAIL;
+	}
 	if (esl_send_recv(handle, "connect\n\n") == ESL_SUCCESS && handle->last_sr_event) {
 		esl_event_destroy(&handle->info_event);
 		handle->info_event = handle->last_sr_event;

@@ -181,6 +181,12 @@ int esl_wire_json_spans(esl_wire_t *wire, const char *json, size_t len, esl_wire
  * it is not a JSON object; ESL_FAIL when memory ran out. */
 esl_status_t esl_wire_parse_json(esl_wire_t *wire, const char *json, size_t len, esl_event_t **event);
 
+/* Extension for the Go binding: the first half of esl_attach_handle. The handle takes socket
+ * (an accepted outbound connection) and is connected, but nothing is sent: the caller sends
+ * "connect" and receives its reply itself, without blocking a thread on it. ESL_FAIL when
+ * the socket is invalid or memory ran out (the socket is then not the handle's). */
+esl_status_t esl_attach_socket(esl_handle_t *handle, esl_socket_t socket, struct sockaddr_in *addr);
+
 /* Extension for the Go binding: with on, receives decode no inner event (last_ievent stays
  * NULL), for a caller that decodes the body itself with esl_wire_plain_spans /
  * esl_wire_json_spans or esl_wire_decode_inner. ESL_FAIL when the handle cannot be set up. */

@@ -526,6 +526,53 @@ static void test_nowait(void)
 	CHECK_INT(esl_recv_event_nowait(&h, 0, NULL), ESL_FAIL);
 }
 
+/* esl_attach_socket (the Go binding's outbound attach): the handle takes the socket and is
+ * connected, but sends nothing; "connect" and its reply then go as for any command, and the
+ * handle closes the socket as esl_attach_handle's would. */
+static void test_attach_socket(void)
+{
+	static const char reply[] = "Content-Type: command/reply\nReply-Text: +OK\nUnique-ID: u1\n\n";
+	esl_handle_t h;
+	int sv[2];
+	char buf[64];
+	ssize_t n;
+	struct pollfd p;
+
+	memset(&h, 0, sizeof(h));
+	CHECK_INT(esl_attach_socket(NULL, 3, NULL), ESL_FAIL);
+	CHECK_INT(esl_attach_socket(&h, ESL_SOCK_INVALID, NULL), ESL_FAIL);
+	CHECK_INT(h.connected, 0);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
+		CHECK(0);
+		return;
+	}
+	CHECK_INT(esl_attach_socket(&h, sv[0], NULL), ESL_SUCCESS);
+	CHECK_INT(h.connected, 1);
+	CHECK_INT(h.sock, sv[0]);
+	CHECK(h.info_event == NULL);
+	p.fd = sv[1];
+	p.events = POLLIN;
+	p.revents = 0;
+	CHECK_INT(poll(&p, 1, 50), 0);
+
+	CHECK_INT(esl_send(&h, "connect"), ESL_SUCCESS);
+	n = read(sv[1], buf, sizeof(buf) - 1);
+	CHECK_INT(n, 9);
+	if (n > 0) {
+		buf[n] = '\0';
+		CHECK_STR(buf, "connect\n\n");
+	}
+	CHECK_INT(eslt_write_all(sv[1], reply, sizeof(reply) - 1), 0);
+	CHECK_INT(esl_recv_event(&h, 0, NULL), ESL_SUCCESS);
+	CHECK_STR(h.last_event ? esl_event_get_header(h.last_event, "Unique-ID") : NULL, "u1");
+	CHECK_STR(h.last_reply, "+OK");
+
+	CHECK_INT(esl_disconnect(&h), ESL_SUCCESS);
+	/* the handle owned the socket: the peer sees the end */
+	CHECK_INT(read(sv[1], buf, sizeof(buf)), 0);
+	close(sv[1]);
+}
+
 /* esl_handle_keep_inner (the Go binding's mode): event bodies arrive undecoded, intact
  * for esl_wire_plain_spans; replies are unchanged, and turning it off decodes again. */
 static void test_keep_inner(void)
@@ -1397,6 +1444,7 @@ int main(void)
 	test_timed();
 	test_nowait();
 	test_keep_inner();
+	test_attach_socket();
 	test_late_reply_drained();
 	test_disconnect_while_blocked();
 	test_send();
