@@ -73,6 +73,15 @@ type connState struct {
 	duty readDuty
 	turn dutyTurn
 
+	// Set before the reader goroutine starts, by a goroutine that read the first reply
+	// itself (readEarly): the socket's pollable duplicate, and whether the connection ended
+	// already, with the library's reason.
+	early struct {
+		polled *os.File
+		ended  bool
+		text   string
+	}
+
 	readerStarted bool
 	readerDone    chan struct{}
 	closeOnce     sync.Once

@@ -142,8 +142,18 @@ func adoptHandle(fd int) (*handle, error) {
 // caller without a thread hand-off. Otherwise (the original libesl, or no poller for the
 // socket) it blocks in C, one message per call.
 func (s *connState) receive() string {
+	if s.early.ended {
+		if s.early.polled != nil {
+			s.early.polled.Close()
+		}
+		return s.early.text
+	}
 	if canRecvBatch {
-		if f := pollable(s.fd); f != nil {
+		f := s.early.polled
+		if f == nil {
+			f = pollable(s.fd)
+		}
+		if f != nil {
 			errText, ended := s.receivePolled(f)
 			f.Close()
 			if ended {
@@ -276,6 +286,31 @@ func (s *connState) readFor(rc syscall.RawConn, req *request) {
 	s.replyToReader = false
 	t.req = nil // before release: the next holder of the duty owns t
 	s.duty.release(t.more || err != nil, t.ended, t.endText)
+}
+
+// readEarly reads on the calling goroutine, before the reader goroutine starts, until req
+// has its reply or the connection ended (recorded in s.early for the reader goroutine to
+// report). It waits in the poller: f is the socket's pollable duplicate, kept in s.early for
+// the reader goroutine. Everything else that comes is routed as the reader would.
+func (s *connState) readEarly(f *os.File, req *request) {
+	s.early.polled = f
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return
+	}
+	_ = rc.Read(func(uintptr) bool {
+		switch res, text := s.readReady(req); res {
+		case batchFull:
+			return true
+		case batchWait:
+			return len(req.ch) > 0
+		default:
+			s.early.ended, s.early.text = true, text
+			return true
+		}
+	})
+	// A reply read here went to a caller that is done reading (see stepOut).
+	s.replyToReader = false
 }
 
 // turnStep is the callback of readFor's Read: it reads and routes what can be had without

@@ -198,10 +198,10 @@ func NewConnectionFD(fd int) *Connection {
 	return wrap(s)
 }
 
-// adoptConnection is NewConnectionFD with csrc: the handle takes the socket without I/O, the
-// reader starts, and "connect" is a round trip like any command. Its reply is awaited in the
-// runtime's network poller, not in a blocking C call that would hold an OS thread, and the
-// scheduler's P until sysmon takes it back, for as long as the peer takes to answer.
+// adoptConnection is NewConnectionFD with csrc: the handle takes the socket without I/O and
+// "connect" is sent like any command. Its reply is awaited in the runtime's network poller,
+// not in a blocking C call that would hold an OS thread, and the scheduler's P until sysmon
+// takes it back, for as long as the peer takes to answer.
 func adoptConnection(fd int) *Connection {
 	h, err := adoptHandle(fd)
 	if err != nil {
@@ -210,8 +210,20 @@ func adoptConnection(fd int) *Connection {
 	}
 	s := newConnState()
 	s.h, s.fd = h, fd
+	// connect is sent and its reply read on this goroutine, in the poller, before the reader
+	// goroutine starts: no hand-over between goroutines for the one reply every session waits
+	// for. Whatever follows the reply is queued as the reader goroutine would queue it.
+	req, err := s.send("attach", []byte("connect\n\n"), true, true)
+	if err == nil {
+		if f := pollable(fd); f != nil {
+			s.readEarly(f, req)
+		}
+	}
 	s.start()
-	info, err := s.roundTrip(nil, "attach", []byte("connect\n\n"))
+	var info *Event
+	if err == nil {
+		info, err = s.wait(nil, "attach", req)
+	}
 	if err != nil {
 		// The reader's reason (the peer closed, a malformed reply) says more than "ended
 		// before the reply".

@@ -3,6 +3,7 @@
 package esl
 
 import (
+	"os"
 	"syscall"
 	"time"
 )
@@ -38,5 +39,7 @@ func adoptHandle(fd int) (*handle, error) {
 
 func (s *connState) receive() string                   { return "no cgo" }
 func (s *connState) readFor(syscall.RawConn, *request) {}
+func (s *connState) readEarly(*os.File, *request)      {}
+func pollable(int) *os.File                            { return nil }
 func (h *handle) disconnect()                          {}
 func waitWritable(int, int)                            {}
