@@ -55,10 +55,13 @@
 #include "esl_wire.h"
 
 #define WIRE_START_CAP ((size_t) 128 * 1024)
-/* Room offered to each read: large reads keep the syscall count low. A read that fills all
- * the room it was offered doubles the room of the next ones, up to WIRE_MAX_READ_ROOM (a busy
- * stream then takes a quarter as many reads); a read that brings less than an eighth of it
- * halves it again, so a quiet connection keeps a small buffer. */
+/* Room offered to each read. A new connection starts with WIRE_FIRST_ROOM, so one that stays
+ * quiet (an outbound session, a command connection) never allocates or faults in more. A read
+ * that fills all the room it was offered doubles the room of the next ones, up to
+ * WIRE_MAX_READ_ROOM: large reads keep the syscall count of a busy stream low. Once grown past
+ * WIRE_READ_ROOM, a read that brings less than an eighth of the room halves it again, down to
+ * WIRE_READ_ROOM. */
+#define WIRE_FIRST_ROOM ((size_t) 8 * 1024)
 #define WIRE_READ_ROOM ((size_t) 64 * 1024)
 #define WIRE_MAX_READ_ROOM ((size_t) 256 * 1024)
 /* A buffer grown past this by one huge block is given back once it is empty. */
@@ -1597,8 +1600,8 @@ static int wire_room(esl_wire_t *w, size_t need)
 	if (w->end > SIZE_MAX - need) {
 		return -1;
 	}
-	/* small first feeds (tests, fuzzing) start small; reads ask for WIRE_READ_ROOM at once */
-	ncap = w->cap ? w->cap : need <= 4096 ? 4096 : WIRE_START_CAP;
+	/* doubling from 4 KiB: the buffer is as large as the reads and messages have needed */
+	ncap = w->cap ? w->cap : 4096;
 	while (ncap - w->end < need) {
 		if (ncap > SIZE_MAX / 2) {
 			return -1;
@@ -1682,7 +1685,7 @@ esl_wire_t *esl_wire_create(void)
 	w->max_body = ESL_DEFAULT_MAX_BODY;
 	w->seed = wire_seed(w);
 	w->state = ST_HEAD;
-	w->read_room = WIRE_READ_ROOM;
+	w->read_room = WIRE_FIRST_ROOM;
 	w->json_paths = 1;
 	return w;
 }
@@ -1699,7 +1702,7 @@ void esl_wire_reset(esl_wire_t *w)
 	w->body_len = w->body_got = 0;
 	w->start = w->end = w->scan = 0;
 	w->reserved_body = 0;
-	w->read_room = WIRE_READ_ROOM;
+	w->read_room = WIRE_FIRST_ROOM;
 	w->state = ST_HEAD;
 	w->err[0] = '\0';
 }
@@ -1844,7 +1847,7 @@ void esl_wire_commit(esl_wire_t *w, size_t n)
 
 size_t esl_wire_read_room(const esl_wire_t *w)
 {
-	return w ? w->read_room : WIRE_READ_ROOM;
+	return w ? w->read_room : WIRE_FIRST_ROOM;
 }
 
 /* Parses the header block at buf[start .. start + blen) into w->pending. */

@@ -1133,8 +1133,9 @@ static void test_plain_check(void)
 	esl_wire_destroy(&w);
 }
 
-/* The read room grows while reads fill it (a busy stream), stops at 256 KiB, shrinks again after
- * small reads, and messages that span the growth are parsed whole. */
+/* The read room starts at 8 KiB, grows while reads fill it (a busy stream), stops at 256 KiB,
+ * shrinks again after small reads down to 64 KiB, and messages that span the growth are parsed
+ * whole. */
 static void test_read_room(void)
 {
 	esl_wire_t *w = esl_wire_create();
@@ -1147,9 +1148,9 @@ static void test_read_room(void)
 	if (!w) {
 		return;
 	}
-	CHECK_INT((long) esl_wire_read_room(w), 64 * 1024);
-	/* full reads of a stream of small messages: 64 -> 128 -> 256 KiB, and no further */
-	for (i = 0; i < 6; i++) {
+	CHECK_INT((long) esl_wire_read_room(w), 8 * 1024);
+	/* full reads of a stream of small messages: 8 -> 16 -> ... -> 256 KiB, and no further */
+	for (i = 0; i < 7; i++) {
 		size_t n;
 
 		prev = esl_wire_read_room(w);
@@ -1175,7 +1176,7 @@ static void test_read_room(void)
 	}
 	CHECK_INT((long) esl_wire_read_room(w), 256 * 1024);
 	CHECK(sent == fed / mlen && got == sent);
-	/* a small read halves it, down to the start */
+	/* a small read halves it, down to 64 KiB */
 	for (i = 0; i < 4; i++) {
 		prev = esl_wire_read_room(w);
 		p = esl_wire_reserve(w, &room);
