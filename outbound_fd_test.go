@@ -3,8 +3,11 @@
 package esl
 
 import (
+	"bufio"
 	"context"
+	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -95,4 +98,44 @@ func TestNewConnectionFD(t *testing.T) {
 	bad := NewConnectionFD(-1)
 	assert.False(t, bad.Connected())
 	assert.ErrorIs(t, bad.Err(), ErrBadArgument)
+}
+
+// TestNewConnectionFDReplyThenEvents: the reply to connect comes late (the attach waits for
+// it), in one write with the events after it, and then the peer closes. GetInfo holds the
+// reply, the events follow in order, and the end of the stream is reported after them.
+func TestNewConnectionFDReplyThenEvents(t *testing.T) {
+	checkLeaks(t)
+	sp, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	require.NoError(t, err)
+	const reply = "Content-Type: command/reply\nReply-Text: +OK\nUnique-ID: u-1\n\n"
+	event := func(name string, seq int) string {
+		body := fmt.Sprintf("Event-Name: %s\nEvent-Sequence: %d\n\n", name, seq)
+		return fmt.Sprintf("Content-Length: %d\nContent-Type: text/event-plain\n\n%s", len(body), body)
+	}
+	got := make(chan string, 1)
+	go func() {
+		defer syscall.Close(sp[1])
+		r := bufio.NewReader(hfFDConn{sp[1]})
+		got <- hfReadBlock(r)
+		time.Sleep(50 * time.Millisecond)
+		msg := reply + event("CHANNEL_CREATE", 1) + event("CHANNEL_ANSWER", 2) + event("CHANNEL_HANGUP", 3)
+		_, _ = syscall.Write(sp[1], []byte(msg))
+	}()
+
+	c := NewConnectionFD(sp[0])
+	defer c.Close()
+	assert.Equal(t, "connect\n", <-got)
+	require.NotNil(t, c.GetInfo(), "%v", c.Err())
+	assert.Equal(t, "u-1", c.GetInfo().GetHeader("Unique-ID"))
+	assert.Equal(t, "+OK", c.GetInfo().GetHeader("Reply-Text"))
+	for i, name := range []string{"CHANNEL_CREATE", "CHANNEL_ANSWER", "CHANNEL_HANGUP"} {
+		ev := c.RecvEventTimed(5000)
+		require.NotNil(t, ev, "event %d", i+1)
+		assert.Equal(t, name, ev.GetHeader("Event-Name"))
+		assert.Equal(t, strconv.Itoa(i+1), ev.GetHeader("Event-Sequence"))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err = c.RecvEventContext(ctx)
+	assert.ErrorIs(t, err, ErrDisconnected)
 }
