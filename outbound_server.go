@@ -134,8 +134,8 @@ type OutboundStats struct {
 // takes the P back, a delay every call would pay while the calls' own goroutines wait.
 //
 // The listening socket is made by esl's listener extension (esl_listener_create), which
-// binds the host it is given and reports errors as the C API does. Linked to the original libesl
-// (-tags libesl) they do not exist: NewOutboundServer fails with an error matching
+// binds the host it is given and reports errors as the C API does. Linked to the original
+// libesl (-tags libesl) it does not exist: NewOutboundServer fails with an error matching
 // ErrUnsupported, and only ListenThreaded and Listen are available, which bind every
 // IPv4 address whatever the host, cannot be stopped and do not bound their sessions.
 type OutboundServer struct {
