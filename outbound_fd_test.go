@@ -101,8 +101,9 @@ func TestNewConnectionFD(t *testing.T) {
 }
 
 // TestNewConnectionFDReplyThenEvents: the reply to connect comes late (the attach waits for
-// it), in one write with the events after it, and then the peer closes. GetInfo holds the
-// reply, the events follow in order, and the end of the stream is reported after them.
+// it), in one write with the events after it. GetInfo holds the reply and the events follow
+// in order; once the peer closes, the end of the stream is reported after them. (GetInfo is
+// nil once the connection has ended, so the peer closes only when told.)
 func TestNewConnectionFDReplyThenEvents(t *testing.T) {
 	checkLeaks(t)
 	sp, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
@@ -113,6 +114,7 @@ func TestNewConnectionFDReplyThenEvents(t *testing.T) {
 		return fmt.Sprintf("Content-Length: %d\nContent-Type: text/event-plain\n\n%s", len(body), body)
 	}
 	got := make(chan string, 1)
+	release := make(chan struct{})
 	go func() {
 		defer syscall.Close(sp[1])
 		r := bufio.NewReader(hfFDConn{sp[1]})
@@ -120,10 +122,18 @@ func TestNewConnectionFDReplyThenEvents(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 		msg := reply + event("CHANNEL_CREATE", 1) + event("CHANNEL_ANSWER", 2) + event("CHANNEL_HANGUP", 3)
 		_, _ = syscall.Write(sp[1], []byte(msg))
+		<-release
 	}()
 
 	c := NewConnectionFD(sp[0])
 	defer c.Close()
+	defer func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	}()
 	assert.Equal(t, "connect\n", <-got)
 	require.NotNil(t, c.GetInfo(), "%v", c.Err())
 	assert.Equal(t, "u-1", c.GetInfo().GetHeader("Unique-ID"))
@@ -134,6 +144,7 @@ func TestNewConnectionFDReplyThenEvents(t *testing.T) {
 		assert.Equal(t, name, ev.GetHeader("Event-Name"))
 		assert.Equal(t, strconv.Itoa(i+1), ev.GetHeader("Event-Sequence"))
 	}
+	close(release)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_, err = c.RecvEventContext(ctx)
