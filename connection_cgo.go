@@ -88,13 +88,9 @@ func connectError(text string) error {
 // and keeps the channel data. The socket belongs to the handle from here on (it is
 // closed on failure too).
 func attachHandle(fd int) (*handle, *Event, error) {
-	if fd < 0 {
-		return nil, nil, newError("attach", "invalid socket", ErrBadArgument)
-	}
-	c := C.eslgo_conn_new()
-	if c == nil {
-		_ = syscall.Close(fd)
-		return nil, nil, newError("attach", "out of memory", ErrConnect)
+	c, err := connForSocket(fd)
+	if err != nil {
+		return nil, nil, err
 	}
 	st := C.eslgo_attach(c, C.int(fd))
 	if st != 0 {
@@ -115,9 +111,9 @@ func attachHandle(fd int) (*handle, *Event, error) {
 // (esl_attach_socket, csrc only), so NewConnectionFD sends it as a command.
 var canAdopt = haveExtensions
 
-// adoptHandle gives an accepted outbound socket to a new handle, with no I/O: the caller
-// sends "connect". The socket is closed on failure.
-func adoptHandle(fd int) (*handle, error) {
+// connForSocket allocates the C side of a connection for an accepted outbound socket; the
+// socket is closed when that fails.
+func connForSocket(fd int) (*C.eslgo_conn_t, error) {
 	if fd < 0 {
 		return nil, newError("attach", "invalid socket", ErrBadArgument)
 	}
@@ -125,6 +121,16 @@ func adoptHandle(fd int) (*handle, error) {
 	if c == nil {
 		_ = syscall.Close(fd)
 		return nil, newError("attach", "out of memory", ErrConnect)
+	}
+	return c, nil
+}
+
+// adoptHandle gives an accepted outbound socket to a new handle, with no I/O: the caller
+// sends "connect". The socket is closed on failure.
+func adoptHandle(fd int) (*handle, error) {
+	c, err := connForSocket(fd)
+	if err != nil {
+		return nil, err
 	}
 	if C.eslgo_adopt(c, C.int(fd)) != 0 {
 		text := errTextOf(c)
@@ -277,15 +283,23 @@ func (s *connState) stepOut() bool {
 // readFor reads for a caller that holds the read duty, until its reply is in (see
 // readduty.go), routing everything else as the reader goroutine would.
 func (s *connState) readFor(rc syscall.RawConn, req *request) {
+	more, err := s.readTurn(rc, req)
+	s.duty.release(more || err != nil, s.turn.ended, s.turn.endText)
+}
+
+// readTurn reads and routes on the calling goroutine until req has its reply, data is left
+// for the reader goroutine (more), or the connection ended (s.turn.ended, endText).
+func (s *connState) readTurn(rc syscall.RawConn, req *request) (more bool, err error) {
 	t := &s.turn
 	t.req, t.more, t.ended, t.endText = req, false, false, ""
 	if t.step == nil {
 		t.step = s.turnStep // made once: a closure per turn would cost allocations
 	}
-	err := rc.Read(t.step)
+	err = rc.Read(t.step)
+	// A reply read here went to a caller that is done reading (see stepOut).
 	s.replyToReader = false
-	t.req = nil // before release: the next holder of the duty owns t
-	s.duty.release(t.more || err != nil, t.ended, t.endText)
+	t.req = nil // before a release: the next holder of the duty owns t
+	return t.more, err
 }
 
 // readEarly reads on the calling goroutine, before the reader goroutine starts, until req
@@ -298,19 +312,8 @@ func (s *connState) readEarly(f *os.File, req *request) {
 	if err != nil {
 		return
 	}
-	_ = rc.Read(func(uintptr) bool {
-		switch res, text := s.readReady(req); res {
-		case batchFull:
-			return true
-		case batchWait:
-			return len(req.ch) > 0
-		default:
-			s.early.ended, s.early.text = true, text
-			return true
-		}
-	})
-	// A reply read here went to a caller that is done reading (see stepOut).
-	s.replyToReader = false
+	_, _ = s.readTurn(rc, req)
+	s.early.ended, s.early.text = s.turn.ended, s.turn.endText
 }
 
 // turnStep is the callback of readFor's Read: it reads and routes what can be had without

@@ -34,16 +34,14 @@
 eslgo_conn_t *eslgo_conn_new(void)
 {
 #ifdef ESLGO_HAVE_WIRE
-	/* csrc never touches the handle's 64 KiB socket_buf (the original reads into it), so it is
-	 * left unwritten: zeroing it cost every outbound session 16 page faults, the pages having
-	 * gone back to the kernel since the last session freed them. */
+	/* the handle's 64 KiB socket_buf is left unwritten (esl_handle_clear): zeroing it cost
+	 * every outbound session 16 page faults. The original libesl reads into it. */
 	eslgo_conn_t *c = malloc(sizeof(*c));
-	size_t skip = offsetof(eslgo_conn_t, handle) + offsetof(esl_handle_t, socket_buf);
-	size_t rest = skip + sizeof(c->handle.socket_buf);
 
+	_Static_assert(offsetof(eslgo_conn_t, handle) == 0, "the handle comes first");
 	if (c) {
-		memset(c, 0, skip);
-		memset((char *) c + rest, 0, sizeof(*c) - rest);
+		esl_handle_clear(&c->handle);
+		memset((char *) c + sizeof(c->handle), 0, sizeof(*c) - sizeof(c->handle));
 	}
 #else
 	eslgo_conn_t *c = calloc(1, sizeof(*c));
@@ -549,7 +547,6 @@ int eslgo_adopt(eslgo_conn_t *c, int fd)
 	struct sockaddr_in addr;
 	esl_status_t st = esl_attach_socket(&c->handle, fd, peer_v4(fd, &addr));
 
-	reset_batch(c);
 	if (st == ESL_SUCCESS) {
 		keep_inner(c);
 	}

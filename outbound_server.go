@@ -278,17 +278,17 @@ func (srv *OutboundServer) Serve() error {
 	defer close(done)
 	// A duplicate, so that Shutdown can close it under Serve's feet (waking the poller) while
 	// the listener keeps its own descriptor. Non-blocking, so the runtime polls it.
-	f, err := pollableDup(int(C.eslgo_listener_socket(srv.lst)))
-	if err != nil {
+	f := pollable(int(C.eslgo_listener_socket(srv.lst)))
+	if f == nil {
 		srv.mu.Unlock()
-		return newError("serve", fmt.Sprintf("accepting on %s: %v", srv.addr, err), nil)
+		return newError("serve", fmt.Sprintf("accepting on %s: the socket cannot be polled", srv.addr), nil)
 	}
 	srv.serving = true
 	srv.serveDone = done
 	srv.accepting = f
 	srv.mu.Unlock()
 
-	err = srv.acceptLoop(f)
+	err := srv.acceptLoop(f)
 	srv.mu.Lock()
 	closing := srv.closing
 	srv.mu.Unlock()
@@ -296,21 +296,6 @@ func (srv *OutboundServer) Serve() error {
 		return ErrServerClosed
 	}
 	return newError("serve", fmt.Sprintf("accepting on %s: %v", srv.addr, err), nil)
-}
-
-// pollableDup duplicates fd as a non-blocking *os.File, which the runtime's poller serves.
-// O_NONBLOCK belongs to the open file, so the listener's own descriptor gets it too; nothing
-// waits on that one.
-func pollableDup(fd int) (*os.File, error) {
-	dup, err := dupCloexec(fd)
-	if err != nil {
-		return nil, err
-	}
-	if err := syscall.SetNonblock(dup, true); err != nil {
-		_ = syscall.Close(dup)
-		return nil, err
-	}
-	return os.NewFile(uintptr(dup), "esl-outbound-listener"), nil
 }
 
 // acceptLoop accepts until f is closed (Shutdown, Close) or accepting fails for good.

@@ -1212,10 +1212,10 @@ fail:
 	return ESL_FAIL;
 }
 
-/* Zeroes every field of a handle but socket_buf: 64 KiB of scratch space in the public layout
- * that nothing here reads or writes. Writing it would fault its 16 pages in on every
- * disconnect (they are often untouched, or given back to the kernel since). */
-static void clear_handle(esl_handle_t *handle)
+/* socket_buf is 64 KiB of scratch space in the public layout that nothing here reads or
+ * writes. Writing it would fault its 16 pages in on every connection (they are often
+ * untouched, or given back to the kernel since). */
+void esl_handle_clear(esl_handle_t *handle)
 {
 	char *p = (char *) handle;
 	size_t skip = offsetof(esl_handle_t, socket_buf);
@@ -1269,7 +1269,7 @@ ESL_DECLARE(esl_status_t) esl_disconnect(esl_handle_t *handle)
 	mutex = handle->mutex;
 	memcpy(err, handle->err, sizeof(err));
 	errnum = handle->errnum;
-	clear_handle(handle);
+	esl_handle_clear(handle);
 	memcpy(handle->err, err, sizeof(err));
 	handle->errnum = errnum;
 	handle->sock = ESL_SOCK_INVALID;

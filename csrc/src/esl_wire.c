@@ -54,7 +54,6 @@
 #include "esl_event_private.h"
 #include "esl_wire.h"
 
-#define WIRE_START_CAP ((size_t) 128 * 1024)
 /* Room offered to each read. A new connection starts with WIRE_FIRST_ROOM, so one that stays
  * quiet (an outbound session, a command connection) never allocates or faults in more. A read
  * that fills all the room it was offered doubles the room of the next ones, up to
@@ -64,8 +63,10 @@
 #define WIRE_FIRST_ROOM ((size_t) 8 * 1024)
 #define WIRE_READ_ROOM ((size_t) 64 * 1024)
 #define WIRE_MAX_READ_ROOM ((size_t) 256 * 1024)
-/* A buffer grown past this by one huge block is given back once it is empty. */
-#define WIRE_SHRINK_CAP (4 * WIRE_START_CAP)
+/* A buffer grown past WIRE_SHRINK_CAP by one huge block is cut back to WIRE_KEEP_CAP once it
+ * is empty. */
+#define WIRE_KEEP_CAP ((size_t) 128 * 1024)
+#define WIRE_SHRINK_CAP (4 * WIRE_KEEP_CAP)
 /* Offsets and array counts stay far from overflow below this. */
 #define WIRE_MAX_HEADER_CAP ((size_t) 1 << 30)
 
@@ -1624,10 +1625,10 @@ static void wire_settle(esl_wire_t *w)
 	}
 	w->start = w->end = w->scan = 0;
 	if (w->cap > WIRE_SHRINK_CAP) {
-		char *p = realloc(w->buf, WIRE_START_CAP);
+		char *p = realloc(w->buf, WIRE_KEEP_CAP);
 		if (p) {
 			w->buf = p;
-			w->cap = WIRE_START_CAP;
+			w->cap = WIRE_KEEP_CAP;
 		}
 	}
 }

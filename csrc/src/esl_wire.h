@@ -187,6 +187,10 @@ esl_status_t esl_wire_parse_json(esl_wire_t *wire, const char *json, size_t len,
  * the socket is invalid or memory ran out (the socket is then not the handle's). */
 esl_status_t esl_attach_socket(esl_handle_t *handle, esl_socket_t socket, struct sockaddr_in *addr);
 
+/* Extension for the Go binding: zeroes every field of a handle but socket_buf, which csrc
+ * never uses (esl_disconnect clears a handle the same way). */
+void esl_handle_clear(esl_handle_t *handle);
+
 /* Extension for the Go binding: with on, receives decode no inner event (last_ievent stays
  * NULL), for a caller that decodes the body itself with esl_wire_plain_spans /
  * esl_wire_json_spans or esl_wire_decode_inner. ESL_FAIL when the handle cannot be set up. */
