@@ -426,7 +426,10 @@ func (h *handle) message(i int) (reply bool, e *Event) {
 		if nelem > 0 {
 			e.spans = unsafe.Slice((*span)(unsafe.Pointer(&buf[nhdr*int(unsafe.Sizeof(rec{}))])), nelem)
 		}
-		if n := int(m.nmember_at); n > 0 && e.form == formJSONText {
+		if n := int(m.nmember_at); n > 0 && e.isText() {
+			if e.form == formPlainText {
+				n *= 2 // the name lengths follow the starts
+			}
 			e.memberAt = unsafe.Slice((*uint16)(unsafe.Pointer(&buf[0])), n)
 		}
 		if strsOff < size {

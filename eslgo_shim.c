@@ -379,10 +379,13 @@ static int pack_text(eslgo_conn_t *c, const char *text, size_t len, int json)
 		return -1;
 	}
 	pos = start;
-	if (info.member_at && info.nmember) {
-		/* the member table, then the text from the next 4-byte boundary */
-		if (info.nmember > UINT16_MAX || put(c, &pos, (const char *) info.member_at, info.nmember * sizeof(uint16_t)) ||
-			put(c, &pos, "\0\0", (pos - start) & 3)) {
+	if (info.member_at && info.nmember && (json || info.name_len)) {
+		/* the member table (plain: the name lengths after it), then the text from the next
+		 * 4-byte boundary */
+		size_t tl = info.nmember * sizeof(uint16_t);
+
+		if (info.nmember > UINT16_MAX || put(c, &pos, (const char *) info.member_at, tl) ||
+			(info.name_len && put(c, &pos, (const char *) info.name_len, tl)) || put(c, &pos, "\0\0", (pos - start) & 3)) {
 			return -1;
 		}
 		m->nmember_at = (uint32_t) info.nmember;

@@ -53,8 +53,9 @@ typedef struct {
 	 * for JSON) is their first text_len bytes */
 	int32_t is_text;
 	uint32_t text_len;
-	/* JSON text only: before the strings, nmember_at uint16_t offsets where each header's
-	 * member starts (esl_wire_text_info_t's member_at); 0 without the table */
+	/* Text only: before the strings, nmember_at uint16_t offsets where each header starts
+	 * (esl_wire_text_info_t's member_at), for plain followed by as many name lengths; 0
+	 * without the table */
 	uint32_t nmember_at;
 } eslgo_msg_t;
 

@@ -61,7 +61,7 @@ type Event struct {
 	headers  []header // formHeaders
 	form     uint8    // how the headers are held (formHeaders, ...)
 	textLen  uint32
-	memberAt []uint16       // formJSONText: where each header's member starts in data, when C gave the table
+	memberAt []uint16       // text forms, when C gave the table: where each header's member (JSON) or line (plain) starts in data; plain: then each one's name length
 	table    unsafe.Pointer // text forms: *[]header once built (atomic: readers may build it at once)
 	data     string
 	recs     []rec

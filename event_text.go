@@ -55,6 +55,25 @@ func (e *Event) findText(name string) (string, bool) {
 		return "", false
 	}
 	h := e.data[:e.textLen]
+	if n := len(e.memberAt) / 2; n > 0 {
+		// C's table of the header lines: where each starts, then how long its name is (up to
+		// the line's first ':'). Only the lines whose name is as long as the one asked for are
+		// looked at; the text of the others is not touched.
+		starts, lens := e.memberAt[:n], e.memberAt[n:2*n]
+		for i, l := range lens {
+			if int(l) != len(name) {
+				continue
+			}
+			if at := int(starts[i]); at+len(name) < len(h) && asciiEqualFold(h[at:at+len(name)], name) {
+				v := h[at+len(name)+1:]
+				if i := strings.IndexByte(v, '\n'); i >= 0 {
+					v = v[:i]
+				}
+				return plainValue(v), true
+			}
+		}
+		return "", false
+	}
 	for len(h) > len(name) {
 		line := h
 		if i := strings.IndexByte(h, '\n'); i >= 0 {

@@ -124,10 +124,14 @@ func innerPathsDiff(tb testing.TB, text []byte, json bool) (taken bool, diff str
 		n := full.nameAt(i)
 		names = append(names, n, strings.ToUpper(n), strings.ToLower(n), n+":", n+"x")
 	}
-	// a JSON text read without C's member table: the walk over its members
+	// a text read without C's table: the walk over its members or lines
 	walk := &Event{id: fast.id, form: fast.form, textLen: fast.textLen, data: fast.data, body: fast.body, hasBody: fast.hasBody}
-	if fast.memberAt != nil && len(fast.memberAt) != full.count() {
-		return true, fmt.Sprintf("a table of %d members for %d headers", len(fast.memberAt), full.count())
+	perHeader := 1
+	if fast.form == formPlainText {
+		perHeader = 2 // a start and a name length
+	}
+	if fast.memberAt != nil && len(fast.memberAt) != perHeader*full.count() {
+		return true, fmt.Sprintf("a table of %d entries for %d headers", len(fast.memberAt), full.count())
 	}
 	for _, n := range names {
 		fv, fok := fast.Header(n)
@@ -177,6 +181,9 @@ func TestEventsFromText(t *testing.T) {
 			}
 			if ct == "text/event-json" && !bytes.Contains(b, []byte{'\\'}) && (ev == nil || len(ev.memberAt) != ev.Len()) {
 				t.Errorf("JSON event %d without escapes: no member table for its headers", i)
+			}
+			if ct == "text/event-plain" && (ev == nil || len(ev.memberAt) != 2*ev.Len()) {
+				t.Errorf("plain event %d: no table of its header lines", i)
 			}
 			if diff != "" {
 				t.Errorf("%s event %d: %s", ct, i, diff)

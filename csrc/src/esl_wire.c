@@ -2226,6 +2226,18 @@ int esl_wire_plain_spans(esl_wire_t *w, const char *text, size_t len, esl_wire_s
 	return 1;
 }
 
+/* Room for n entries in the member table; 0 when memory ran out. */
+static int member_room(esl_wire_t *w, size_t n)
+{
+	uint16_t *np = grow_array(w->member_at, &w->member_cap, n, sizeof(*w->member_at));
+
+	if (!np) {
+		return 0;
+	}
+	w->member_at = np;
+	return 1;
+}
+
 /* Line maps of one 64-byte block for esl_wire_plain_check: one bit per byte for LF, for ':'
  * and for the rare bytes ('%', '[' and NUL). */
 static inline void line_block(const unsigned char *b, uint64_t *lf, uint64_t *col, uint64_t *pct)
@@ -2353,14 +2365,19 @@ int esl_wire_plain_check(esl_wire_t *w, const char *text, size_t len, esl_wire_t
 {
 	const unsigned char *t = (const unsigned char *) text;
 	uint64_t *lf, *col, *pct;
-	size_t q = 0, h = len, c = 0;
-	int nevname = 0, have_cl = 0, sep = 0;
+	size_t q = 0, h = len, c = 0, nline = 0, half;
+	int nevname = 0, have_cl = 0, sep = 0, table;
 
 	memset(out, 0, sizeof(*out));
 	out->event_id = ESL_EVENT_CUSTOM;
 	if (!w || w->api_build || !text || len > UINT32_MAX / 2) {
 		return 0;
 	}
+	/* the table of header lines, when every offset fits: their starts, then from half on
+	 * their names' lengths; a header line takes 2 bytes at least (":v", the last line may
+	 * lack its LF) */
+	half = len / 2 + 1;
+	table = len <= UINT16_MAX && member_room(w, 2 * half);
 	if (line_maps(w, t, len, &lf, &col, &pct)) {
 		return -1;
 	}
@@ -2405,6 +2422,10 @@ int esl_wire_plain_check(esl_wire_t *w, const char *text, size_t len, esl_wire_t
 		} else if (c - q == 14 && is_lower_name((const char *) t + q, CL_NAME, 14)) {
 			have_cl = 1;
 		}
+		if (table) {
+			w->member_at[half + nline] = (uint16_t) (c - q);
+			w->member_at[nline++] = (uint16_t) q;
+		}
 		/* the array marker needs "ARRAY" before a ':' of the value (or an escaped one, or
 		 * escaped letters: both are looked for below) */
 		for (c = next_stop(col, c + 1); c < e; c = next_stop(col, c + 1)) {
@@ -2425,6 +2446,11 @@ int esl_wire_plain_check(esl_wire_t *w, const char *text, size_t len, esl_wire_t
 		out->has_body = 1;
 		out->body_off = h + 1;
 		out->body_len = len - h - 1;
+	}
+	if (table) {
+		out->member_at = w->member_at;
+		out->name_len = w->member_at + half;
+		out->nmember = nline;
 	}
 	return 1;
 }
@@ -2580,18 +2606,6 @@ static inline int map_any(const uint64_t *m, size_t from, size_t to)
 		}
 	}
 	return (to & 63) && (m[e] & (((uint64_t) 1 << (to & 63)) - 1)) != 0;
-}
-
-/* Room for n entries in the member table; 0 when memory ran out. */
-static int member_room(esl_wire_t *w, size_t n)
-{
-	uint16_t *np = grow_array(w->member_at, &w->member_cap, n, sizeof(*w->member_at));
-
-	if (!np) {
-		return 0;
-	}
-	w->member_at = np;
-	return 1;
 }
 
 /* esl_wire_json_check for the JSON FreeSWITCH writes: one compact object ('{' first, '}'

@@ -145,11 +145,13 @@ typedef struct {
 	esl_event_types_t event_id;
 	int has_body;
 	size_t body_off, body_len;     /* the body, in the text (JSON: still escaped) */
-	/* JSON read by the fast path of esl_wire_json_check, 64 KiB or less: where each header's
-	 * member starts (its name's opening quote), in order, "_body" members left out, for a
-	 * caller that looks names up in the text; NULL otherwise. Valid until the next call on
-	 * the parser. */
+	/* For a caller that looks names up in the text, when the text is 64 KiB or less: where
+	 * each header starts, in order. Plain: the header lines (each a name, its first ':', the
+	 * value). JSON, read by the fast path of esl_wire_json_check: each member's opening quote,
+	 * "_body" members left out. NULL otherwise. Valid until the next call on the parser. */
 	const uint16_t *member_at;
+	/* plain, with member_at: the length of each header's name (up to its line's first ':') */
+	const uint16_t *name_len;
 	size_t nmember;
 } esl_wire_text_info_t;
 

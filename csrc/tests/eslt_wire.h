@@ -401,31 +401,33 @@ static inline int eslt_text_same(const esl_wire_text_info_t *ti, const esl_wire_
 	return 0;
 }
 
-/* The answers of two text checks are the same (the member table aside: only the fast path
- * of the JSON check gives one). */
+/* The answers of two text checks are the same (the member table aside: of the JSON check,
+ * only the fast path gives one). */
 static inline int eslt_info_same(const esl_wire_text_info_t *a, const esl_wire_text_info_t *b)
 {
 	return a->header_len == b->header_len && a->event_id == b->event_id && a->has_body == b->has_body &&
 		   a->body_off == b->body_off && a->body_len == b->body_len;
 }
 
-/* Whether the fast JSON check's member table points at each header's name, in order: an
- * opening quote, the name (free of escapes), a closing quote. 0, or -1 with why. */
+/* Whether a text check's table points at each header, in order. JSON: at an opening quote,
+ * the name (free of escapes), a closing quote. Plain: at the start of a line with the name,
+ * then ':', and the name lengths (at + nmember) are right. 0, or -1 with why. */
 static inline int eslt_members_same(const esl_wire_text_info_t *ti, const uint16_t *at, const esl_wire_spans_t *p,
-									const char *text, size_t len, char *why, size_t whylen)
+									const char *text, size_t len, int json, char *why, size_t whylen)
 {
 	size_t i;
 
 	if (ti->nmember != p->nline) {
-		snprintf(why, whylen, "JSON text check: %zu members in the table, %zu spans", ti->nmember, p->nline);
+		snprintf(why, whylen, "text check: %zu entries in the table, %zu spans", ti->nmember, p->nline);
 		return -1;
 	}
 	for (i = 0; i < p->nline; i++) {
-		size_t n = p->line[i].name_len;
+		size_t n = p->line[i].name_len, k = at[i] + (json ? 1 : 0);
+		const char *name = eslt_span_str(p, text, p->line[i].name_off);
 
-		if (at[i] + n + 2 > len || text[at[i]] != '"' || text[at[i] + 1 + n] != '"' ||
-			memcmp(text + at[i] + 1, eslt_span_str(p, text, p->line[i].name_off), n)) {
-			snprintf(why, whylen, "JSON text check: member %zu does not start at %u", i, (unsigned) at[i]);
+		if (k + n + 1 > len || memcmp(text + k, name, n) || (json && text[at[i]] != '"') ||
+			text[k + n] != (json ? '"' : ':') || (!json && ((at[i] && text[at[i] - 1] != '\n') || at[ti->nmember + i] != n))) {
+			snprintf(why, whylen, "text check: header %zu does not start at %u", i, (unsigned) at[i]);
 			return -1;
 		}
 	}
@@ -449,13 +451,24 @@ static inline int eslt_spans_check(esl_wire_t *w, const char *text, size_t len, 
 	 * only accept what the spans accept; a plain event must read the same from its lines (the
 	 * Go tests compare JSON ones header by header) */
 	int tr = json ? esl_wire_json_check(w, text, len, &ti) : esl_wire_plain_check(w, text, len, &ti);
-	/* the member table lasts until the next call on the parser: a copy */
-	uint16_t *at = ti.member_at && ti.nmember ? malloc(ti.nmember * sizeof(*at)) : NULL;
+	/* the member table lasts until the next call on the parser: a copy (plain: the name
+	 * lengths after the starts) */
+	uint16_t *at = ti.member_at && ti.nmember ? malloc(2 * ti.nmember * sizeof(*at)) : NULL;
 	int r, bad = 0;
 	esl_status_t st;
 
 	if (at) {
 		memcpy(at, ti.member_at, ti.nmember * sizeof(*at));
+		if (ti.name_len) {
+			memcpy(at + ti.nmember, ti.name_len, ti.nmember * sizeof(*at));
+		}
+	}
+	/* a plain text of 64 KiB or less has the table with its name lengths; JSON has none */
+	if (tr == 1 && (json ? ti.name_len != NULL : (len <= UINT16_MAX && (!ti.member_at || !ti.name_len)))) {
+		snprintf(why, whylen, "text check: table %s, name lengths %s for a %s event", ti.member_at ? "given" : "missing",
+				 ti.name_len ? "given" : "missing", json ? "JSON" : "plain");
+		free(at);
+		return -1;
 	}
 	r = json ? esl_wire_json_spans(w, text, len, &p) : esl_wire_plain_spans(w, text, len, &p);
 	if (r < 0 || tr < 0 || (ti.member_at && ti.nmember && !at)) {
@@ -463,7 +476,7 @@ static inline int eslt_spans_check(esl_wire_t *w, const char *text, size_t len, 
 		snprintf(why, whylen, "out of memory");
 		return -1;
 	}
-	if (tr == 1 && r == 1 && at && eslt_members_same(&ti, at, &p, text, len, why, whylen)) {
+	if (tr == 1 && r == 1 && at && eslt_members_same(&ti, at, &p, text, len, json, why, whylen)) {
 		free(at);
 		return -1;
 	}

@@ -1056,6 +1056,16 @@ static void test_plain_check(void)
 	CHECK_INT(esl_wire_plain_check(w, with_nul, sizeof(with_nul) - 1, &ti), 0);
 	CHECK_INT(esl_wire_plain_check(w, nul_body, sizeof(nul_body) - 1, &ti), 1);
 	CHECK(ti.has_body && ti.body_off == 19 && ti.body_len == 3 && ti.header_len == 18);
+	CHECK(ti.member_at && ti.nmember == 1 && ti.member_at[0] == 0);
+	/* the table of header lines: where each starts; a line without ':' and the body's lines
+	 * are left out */
+	{
+		static const char lines[] = "A: 1\nno colon\nBb: x:y\nContent-Length: 4\n\nC: 3";
+
+		CHECK_INT(esl_wire_plain_check(w, lines, sizeof(lines) - 1, &ti), 1);
+		CHECK(ti.member_at && ti.nmember == 3 && ti.member_at[0] == 0 && ti.member_at[1] == 14 && ti.member_at[2] == 22);
+		CHECK(ti.name_len && ti.name_len[0] == 1 && ti.name_len[1] == 2 && ti.name_len[2] == 14);
+	}
 
 	/* line ends, colons and escapes at every place around the 64-byte blocks of the maps */
 	for (i = 1; i <= 140; i++) {
@@ -1067,6 +1077,7 @@ static void test_plain_check(void)
 			break;
 		}
 		CHECK_INT(esl_wire_plain_check(w, text, len, &ti), 1);
+		CHECK(ti.member_at && ti.nmember > 0);
 		CHECK(eslt_spans_check(w, text, len, 0, why, sizeof(why)) == 1);
 		free(text);
 	}
