@@ -169,7 +169,7 @@ func (s *connState) receive() string {
 	}
 	h := s.h
 	s.yieldAfterReply = true
-	for {
+	for !s.closing.Load() {
 		s.holdBack()
 		n, ok, errText := h.recv()
 		s.deliver(n)
@@ -177,6 +177,7 @@ func (s *connState) receive() string {
 			return errText
 		}
 	}
+	return ""
 }
 
 // deliver routes the n messages the last receive packed.
@@ -219,19 +220,32 @@ func (s *connState) receivePolled(f *os.File) (errText string, ended bool) {
 	// The callback reads and routes everything that can be had without waiting, and returns
 	// false to wait for readability, true when the connection ended or the reader steps out.
 	// Waiting inside one Read keeps the readiness the poller saw while the callback ran.
-	steppedOut := false
+	steppedOut, forLenders := false, false
+	// Stepped out for a ReceiveEvents caller, the reader goroutine stays out while events
+	// are queued: the caller is busy with them and reads once they are handled. Anybody
+	// else who needs a reader kicks.
+	lendersBusy := func() bool { return forLenders && s.lenders.Load() > 0 && s.events.depth() > 0 }
 	step := func(uintptr) bool {
-		res, text := s.readReady(nil)
-		if res == batchWait {
-			steppedOut = s.stepOut()
-			return steppedOut
+		for {
+			switch res, text := s.readReady(nil); res {
+			case batchWait:
+				steppedOut = s.stepOut()
+				return steppedOut
+			case batchFull:
+				// events were queued for a ReceiveEvents caller, with more to read
+				if s.stepOutToLenders() {
+					steppedOut, forLenders = true, true
+					return true
+				}
+			default:
+				errText, ended = text, true
+				return true
+			}
 		}
-		errText, ended = text, true
-		return true
 	}
 	var lease *time.Timer
 	for {
-		steppedOut = false
+		steppedOut, forLenders = false, false
 		_ = rc.Read(step)
 		if ended {
 			return errText, true
@@ -242,7 +256,7 @@ func (s *connState) receivePolled(f *os.File) (errText string, ended bool) {
 		if lease == nil {
 			lease = time.NewTimer(readLease)
 		}
-		if callerEnded, text := s.duty.reclaim(lease); callerEnded {
+		if callerEnded, text := s.duty.reclaim(lease, lendersBusy); callerEnded {
 			return text, true
 		}
 	}
@@ -251,16 +265,22 @@ func (s *connState) receivePolled(f *os.File) (errText string, ended bool) {
 // readReady receives and routes messages until none can be had without waiting
 // (batchWait), the connection ended (the library's reason in text), or, given a caller's
 // request, that request has its reply (batchFull: more may be buffered). The reader
-// goroutine (req nil) waits first while the event queue is full (holdBack).
+// goroutine (req nil) waits first while the event queue is full (holdBack), and stops
+// with batchFull after a batch received while a ReceiveEvents caller runs (see
+// stepOutToLenders).
 func (s *connState) readReady(req *request) (res int, text string) {
 	for {
 		var n int
+		if s.closing.Load() {
+			// Close discards what is left: a peer that never stops sending cannot hold it up
+			return batchEnded, ""
+		}
 		if req == nil {
 			s.holdBack()
 		}
 		n, res, text = s.h.recvBatch()
 		s.deliver(n)
-		if res != batchFull || (req != nil && len(req.ch) > 0) {
+		if res != batchFull || (req != nil && len(req.ch) > 0) || (req == nil && n > 0 && s.lenders.Load() > 0) {
 			return res, text
 		}
 	}
@@ -278,6 +298,43 @@ func (s *connState) stepOut() bool {
 	busy := s.pending.n > 0
 	s.qmu.Unlock()
 	return !busy && s.duty.stepOut()
+}
+
+// stepOutToLenders reports whether the reader goroutine leaves the poller to a
+// ReceiveEvents caller, which it does after queuing events while one runs and nobody waits
+// for events or replies: the caller is busy with earlier events, so the stream comes faster
+// than it is handled. The caller then receives the rest itself (readForEvents) once it has
+// handled what is queued, on its own CPU, where the text it reads next was just copied:
+// handed from the reader goroutine on another CPU, every line of every event would be
+// moved between the CPUs' caches as it is read.
+func (s *connState) stepOutToLenders() bool {
+	if s.lenders.Load() == 0 {
+		return false
+	}
+	s.qmu.Lock()
+	busy := s.pending.n > 0
+	s.qmu.Unlock()
+	return !busy && s.duty.stepOut()
+}
+
+// readForEvents is a ReceiveEvents caller's turn at reading, taken when it found no event
+// queued and nobody holds the read duty (see stepOutToLenders): one batch, received without
+// waiting and routed as the reader goroutine would. It reports whether events may have been
+// queued; when nothing more can be had without waiting, or the connection ended, the duty
+// goes straight back to the reader goroutine, which waits in the poller.
+func (s *connState) readForEvents() bool {
+	if _, ok := s.duty.take(); !ok {
+		return false
+	}
+	if s.closing.Load() {
+		s.duty.release(true, true, "")
+		return false
+	}
+	n, res, text := s.h.recvBatch()
+	s.deliver(n)
+	s.replyToReader = false // a reply read here went to a caller that is done reading
+	s.duty.release(res != batchFull, res == batchEnded, text)
+	return n > 0
 }
 
 // readFor reads for a caller that holds the read duty, until its reply is in (see

@@ -40,6 +40,7 @@ func adoptHandle(fd int) (*handle, error) {
 func (s *connState) receive() string                   { return "no cgo" }
 func (s *connState) readFor(syscall.RawConn, *request) {}
 func (s *connState) readEarly(*os.File, *request)      {}
+func (s *connState) readForEvents() bool               { return false }
 func pollable(int) *os.File                            { return nil }
 func (h *handle) disconnect()                          {}
 func waitWritable(int, int)                            {}

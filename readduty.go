@@ -131,8 +131,9 @@ func (d *readDuty) stepOut() bool {
 }
 
 // reclaim waits until the reader goroutine holds the duty again: when kicked, or when
-// nobody read for readLease. It returns the end a caller met, if one did.
-func (d *readDuty) reclaim(t *time.Timer) (ended bool, endText string) {
+// nobody read for readLease and busy (if given) reports false. It returns the end a caller
+// met, if one did.
+func (d *readDuty) reclaim(t *time.Timer, busy func() bool) (ended bool, endText string) {
 	t.Reset(readLease)
 	defer t.Stop()
 	for {
@@ -145,14 +146,14 @@ func (d *readDuty) reclaim(t *time.Timer) (ended bool, endText string) {
 		d.mu.Lock()
 		if d.free.Load() {
 			idle := time.Since(d.lastRelease)
-			if kicked || d.ended || idle >= readLease {
+			if kicked || d.ended || (idle >= readLease && (busy == nil || !busy())) {
 				d.free.Store(false)
 				ended, endText = d.ended, d.endText
 				d.mu.Unlock()
 				return ended, endText
 			}
 			d.mu.Unlock()
-			t.Reset(readLease - idle)
+			t.Reset(max(readLease-idle, readLease/4))
 			continue
 		}
 		// A caller reads; it kicks when the duty must come back at once.

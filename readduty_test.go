@@ -5,6 +5,7 @@ package esl
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -215,4 +216,150 @@ func TestReadDutyClose(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	require.NoError(t, c.Close())
 	wg.Wait()
+}
+
+// burstFS is a server that answers "event" and starts writing n plain CUSTOM events with
+// X-Seq 0..n-1 back to back, many per write (n < 0: until the connection closes); api
+// commands are answered meanwhile with their argument.
+func burstFS(t *testing.T, n int) string {
+	return rawFS(t, func(nc net.Conn, r *bufio.Reader) {
+		var wmu sync.Mutex
+		var streaming sync.WaitGroup
+		defer streaming.Wait()
+		write := func(b []byte) error {
+			wmu.Lock()
+			defer wmu.Unlock()
+			_, err := nc.Write(b)
+			return err
+		}
+		stream := func() {
+			defer streaming.Done()
+			var b []byte
+			for i := 0; n < 0 || i < n; i++ {
+				body := "Event-Name: CUSTOM\nEvent-Subclass: my%3A%3Aduty\nX-Seq: " + strconv.Itoa(i) + "\n\n"
+				b = append(b, "Content-Length: "+strconv.Itoa(len(body))+"\nContent-Type: text/event-plain\n\n"+body...)
+				if len(b) > 16<<10 || i == n-1 {
+					if write(b) != nil {
+						return
+					}
+					b = b[:0]
+				}
+			}
+		}
+		for {
+			cmd := readBlock(r)
+			switch {
+			case cmd == "":
+				return
+			case strings.HasPrefix(cmd, "api "):
+				arg := strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(cmd, "api "), "echo"))
+				write([]byte("Content-Type: api/response\nContent-Length: " + strconv.Itoa(len(arg)) + "\n\n" + arg))
+			case strings.HasPrefix(cmd, "event "):
+				write([]byte("Content-Type: command/reply\nReply-Text: +OK event listener enabled plain\n\n"))
+				streaming.Add(1)
+				go stream()
+			default:
+				write([]byte("Content-Type: command/reply\nReply-Text: +OK\n\n"))
+			}
+		}
+	})
+}
+
+// A ReceiveEvents caller that falls behind a fast stream receives the rest itself (the
+// reader goroutine steps out for it): every event arrives once and in order, and round
+// trips made from fn get their own replies.
+func TestReadDutyLenderReads(t *testing.T) {
+	checkLeaks(t)
+	const events = 100000
+	c, err := Dial(context.Background(), burstFS(t, events))
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, c.Events("plain", "CUSTOM my::duty"))
+	next, turnsBefore := 0, uint64(0)
+	errAll := errors.New("all events received")
+	err = c.ReceiveEvents(context.Background(), func(ev *Event) error {
+		if next == 0 {
+			// behind the stream: the queue fills, and so does the socket
+			time.Sleep(100 * time.Millisecond)
+		}
+		if got := ev.GetHeader("X-Seq"); got != strconv.Itoa(next) {
+			return fmt.Errorf("event %d: X-Seq %q", next, got)
+		}
+		if next >= events*9/10 && next%5000 == 0 {
+			// (a caller reading for its reply reads every event before it: not earlier)
+			if turnsBefore == 0 {
+				turnsBefore = c.state().duty.turns.Load()
+			}
+			want := "trip-" + strconv.Itoa(next)
+			if r := c.Api("echo", want); r == nil || r.GetBody() != want {
+				if r == nil {
+					return fmt.Errorf("round trip from fn at event %d: %v", next, c.Err())
+				}
+				return fmt.Errorf("round trip from fn at event %d: %q", next, r.Serialize(""))
+			}
+		}
+		if next++; next == events {
+			return errAll
+		}
+		return nil
+	})
+	assert.ErrorIs(t, err, errAll)
+	assert.Equal(t, events, next)
+	assert.Greater(t, turnsBefore, uint64(10), "the caller never received events itself")
+}
+
+// A ReceiveEvents caller that receives a never-ending stream itself still stops when its
+// context ends, and Close stops another one; neither leaves a goroutine behind.
+func TestReadDutyLenderStops(t *testing.T) {
+	checkLeaks(t)
+	for _, how := range []string{"context", "close"} {
+		t.Run(how, func(t *testing.T) {
+			c, err := Dial(context.Background(), burstFS(t, -1))
+			require.NoError(t, err)
+			defer c.Close()
+			require.NoError(t, c.Events("plain", "CUSTOM my::duty"))
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			got := 0
+			done := make(chan error, 1)
+			go func() {
+				done <- c.ReceiveEvents(ctx, func(ev *Event) error {
+					if got++; got == 1 {
+						time.Sleep(100 * time.Millisecond)
+					}
+					return nil
+				})
+			}()
+			time.Sleep(300 * time.Millisecond)
+			turns := c.state().duty.turns.Load()
+			// Close must not wait for the end of a stream that never ends
+			closed := make(chan error, 1)
+			if how == "context" {
+				cancel()
+			} else {
+				go func() { closed <- c.Close() }()
+			}
+			select {
+			case err := <-done:
+				if how == "context" {
+					assert.ErrorIs(t, err, context.Canceled)
+				} else {
+					assert.ErrorIs(t, err, ErrClosed)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("ReceiveEvents did not return")
+			}
+			if how == "context" {
+				go func() { closed <- c.Close() }()
+			}
+			select {
+			case err := <-closed:
+				assert.NoError(t, err)
+			case <-time.After(10 * time.Second):
+				t.Fatal("Close did not return while the peer kept sending")
+			}
+			assert.Greater(t, got, 1000)
+			assert.Greater(t, turns, uint64(10), "the caller never received events itself")
+		})
+	}
 }
