@@ -104,6 +104,7 @@ func newConnState() *connState {
 	s := &connState{fd: -1, events: newEventQueue(), readerDone: make(chan struct{}), wake: make(chan struct{}, 1)}
 	s.duty.init()
 	s.events.duty = &s.duty
+	s.events.receive = s.readForEvents
 	s.events.wake = s.wake
 	s.jobs.init()
 	if leakCheck != "" {

@@ -220,11 +220,11 @@ func (s *connState) receivePolled(f *os.File) (errText string, ended bool) {
 	// The callback reads and routes everything that can be had without waiting, and returns
 	// false to wait for readability, true when the connection ended or the reader steps out.
 	// Waiting inside one Read keeps the readiness the poller saw while the callback ran.
-	steppedOut, forLenders := false, false
-	// Stepped out for a ReceiveEvents caller, the reader goroutine stays out while events
-	// are queued: the caller is busy with them and reads once they are handled. Anybody
-	// else who needs a reader kicks.
-	lendersBusy := func() bool { return forLenders && s.lenders.Load() > 0 && s.events.depth() > 0 }
+	steppedOut, forConsumers := false, false
+	// Stepped out for the event consumers, the reader goroutine stays out while events are
+	// queued: a consumer is busy with them and reads once they are handled. Anybody else
+	// who needs a reader kicks.
+	consumersBusy := func() bool { return forConsumers && s.events.depth() > 0 }
 	step := func(uintptr) bool {
 		for {
 			switch res, text := s.readReady(nil); res {
@@ -232,9 +232,9 @@ func (s *connState) receivePolled(f *os.File) (errText string, ended bool) {
 				steppedOut = s.stepOut()
 				return steppedOut
 			case batchFull:
-				// events were queued for a ReceiveEvents caller, with more to read
-				if s.stepOutToLenders() {
-					steppedOut, forLenders = true, true
+				// events were queued for consumers at work, with more to read
+				if s.stepOutToConsumers() {
+					steppedOut, forConsumers = true, true
 					return true
 				}
 			default:
@@ -245,7 +245,7 @@ func (s *connState) receivePolled(f *os.File) (errText string, ended bool) {
 	}
 	var lease *time.Timer
 	for {
-		steppedOut, forLenders = false, false
+		steppedOut, forConsumers = false, false
 		_ = rc.Read(step)
 		if ended {
 			return errText, true
@@ -256,7 +256,7 @@ func (s *connState) receivePolled(f *os.File) (errText string, ended bool) {
 		if lease == nil {
 			lease = time.NewTimer(readLease)
 		}
-		if callerEnded, text := s.duty.reclaim(lease, lendersBusy); callerEnded {
+		if callerEnded, text := s.duty.reclaim(lease, consumersBusy); callerEnded {
 			return text, true
 		}
 	}
@@ -266,8 +266,8 @@ func (s *connState) receivePolled(f *os.File) (errText string, ended bool) {
 // (batchWait), the connection ended (the library's reason in text), or, given a caller's
 // request, that request has its reply (batchFull: more may be buffered). The reader
 // goroutine (req nil) waits first while the event queue is full (holdBack), and stops
-// with batchFull after a batch received while a ReceiveEvents caller runs (see
-// stepOutToLenders).
+// with batchFull after a batch received while consumers are at work (see
+// stepOutToConsumers).
 func (s *connState) readReady(req *request) (res int, text string) {
 	for {
 		var n int
@@ -280,7 +280,7 @@ func (s *connState) readReady(req *request) (res int, text string) {
 		}
 		n, res, text = s.h.recvBatch()
 		s.deliver(n)
-		if res != batchFull || (req != nil && len(req.ch) > 0) || (req == nil && n > 0 && s.lenders.Load() > 0) {
+		if res != batchFull || (req != nil && len(req.ch) > 0) || (req == nil && n > 0 && s.consumersAtWork()) {
 			return res, text
 		}
 	}
@@ -300,25 +300,28 @@ func (s *connState) stepOut() bool {
 	return !busy && s.duty.stepOut()
 }
 
-// stepOutToLenders reports whether the reader goroutine leaves the poller to a
-// ReceiveEvents caller, which it does after queuing events while one runs and nobody waits
-// for events or replies: the caller is busy with earlier events, so the stream comes faster
-// than it is handled. The caller then receives the rest itself (readForEvents) once it has
-// handled what is queued, on its own CPU, where the text it reads next was just copied:
-// handed from the reader goroutine on another CPU, every line of every event would be
-// moved between the CPUs' caches as it is read.
-func (s *connState) stepOutToLenders() bool {
-	if s.lenders.Load() == 0 {
-		return false
-	}
+// consumersAtWork reports whether an event consumer is likely to come back for more: a
+// ReceiveEvents caller runs, or an event was handed out since the last look.
+func (s *connState) consumersAtWork() bool {
+	return s.lenders.Load() > 0 || (s.events.popped.Load() && s.events.popped.Swap(false))
+}
+
+// stepOutToConsumers reports whether the reader goroutine leaves the poller to the event
+// consumers, which it does after queuing events while they are at work and nobody waits
+// for events or replies: the consumers are busy with earlier events, so the stream comes
+// faster than they handle it. A consumer then receives the rest itself (readForEvents)
+// once it has handled what is queued, on its own CPU, where the text it reads next was just
+// copied: handed from the reader goroutine on another CPU, every line of every event would
+// be moved between the CPUs' caches as it is read.
+func (s *connState) stepOutToConsumers() bool {
 	s.qmu.Lock()
 	busy := s.pending.n > 0
 	s.qmu.Unlock()
 	return !busy && s.duty.stepOut()
 }
 
-// readForEvents is a ReceiveEvents caller's turn at reading, taken when it found no event
-// queued and nobody holds the read duty (see stepOutToLenders): one batch, received without
+// readForEvents is an event consumer's turn at reading, taken when it found no event
+// queued and nobody holds the read duty (see stepOutToConsumers): one batch, received without
 // waiting and routed as the reader goroutine would. It reports whether events may have been
 // queued; when nothing more can be had without waiting, or the connection ended, the duty
 // goes straight back to the reader goroutine, which waits in the poller.

@@ -82,6 +82,16 @@
 //     takes it back as soon as one does, or after a millisecond without a round trip. So
 //     an event that arrives while one goroutine makes round trips back to back and nobody
 //     waits for events is queued by the next round trip or within a millisecond.
+//   - A second exception, for the same reason: when the event consumers fall behind a
+//     fast stream (the reader goroutine queued a batch while they were busy with earlier
+//     events and nobody waited), the reader goroutine leaves the socket to them while
+//     events are queued. A consumer (RecvEvent and friends, ReceiveEvents) that finds the
+//     queue empty then receives the next batch itself, without waiting, routes it as the
+//     reader goroutine would, and takes the events from the queue in order; as soon as
+//     nothing more can be had without waiting, the socket goes back to the reader
+//     goroutine. So a busy stream is parsed and handled on one CPU instead of being handed
+//     from one to another. A goroutine that starts waiting for events, a job or a reply
+//     brings the reader goroutine back at once.
 //   - Writers take a write lock, put an entry on a FIFO of pending requests and write the
 //     whole command, under that one lock. FreeSWITCH answers commands in order, so the
 //     reader hands each command/reply or api/response to the entry at the head of the
@@ -106,8 +116,8 @@
 //     event).
 //   - BACKGROUND_JOB events whose Job-UUID belongs to a Job of BackgroundJob go to that
 //     Job, not to the queue.
-//   - ReceiveEvents runs its callback on the caller's goroutine, one event at a time; the
-//     reader goroutine goes on reading meanwhile, so the callback may call any method of
+//   - ReceiveEvents runs its callback on the caller's goroutine, one event at a time, and
+//     never while that goroutine holds the socket, so the callback may call any method of
 //     the connection (an Api call waits for its reply as anywhere else). A lent event
 //     belongs to the callback: handing it to another goroutine needs Clone, since the
 //     event is emptied, and its buffer reused, when the callback returns.

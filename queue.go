@@ -3,6 +3,7 @@ package esl
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -88,6 +89,13 @@ type eventQueue struct {
 	maxDepth          int
 
 	duty *readDuty // of the connection: told when a consumer waits; nil in tests
+	// receive lets a consumer that found the queue empty receive a batch itself, when the
+	// reader goroutine left the socket to the consumers (stepOutToConsumers); it reports
+	// whether messages came. nil in tests.
+	receive func() bool
+	// popped is set when an event is handed out: a consumer is at work and likely to come
+	// back for more. The reader goroutine clears it (stepOutToConsumers).
+	popped atomic.Bool
 	// wake is the connection's: signalled when the queue drains to queueLow (see holdBack);
 	// nil in tests
 	wake chan struct{}
@@ -125,6 +133,9 @@ func (q *eventQueue) tryPop() (*Event, bool, error) {
 	q.mu.Lock()
 	ev, ok := q.items.pop()
 	if ok {
+		if !q.popped.Load() {
+			q.popped.Store(true)
+		}
 		q.delivered++
 		more := q.items.n > 0
 		low := q.items.n == queueLow
@@ -168,6 +179,9 @@ func (q *eventQueue) popLent(ctx context.Context, timeout time.Duration) (*Event
 		ev, ok, err := q.tryPop()
 		if ok || err != nil {
 			return ev, err
+		}
+		if q.receive != nil && (ctx == nil || ctx.Err() == nil) && q.receive() {
+			continue
 		}
 		if !waiting {
 			waiting = true

@@ -265,47 +265,63 @@ func burstFS(t *testing.T, n int) string {
 	})
 }
 
-// A ReceiveEvents caller that falls behind a fast stream receives the rest itself (the
-// reader goroutine steps out for it): every event arrives once and in order, and round
-// trips made from fn get their own replies.
-func TestReadDutyLenderReads(t *testing.T) {
-	checkLeaks(t)
-	const events = 100000
-	c, err := Dial(context.Background(), burstFS(t, events))
-	require.NoError(t, err)
-	defer c.Close()
-	require.NoError(t, c.Events("plain", "CUSTOM my::duty"))
-	next, turnsBefore := 0, uint64(0)
-	errAll := errors.New("all events received")
-	err = c.ReceiveEvents(context.Background(), func(ev *Event) error {
-		if next == 0 {
-			// behind the stream: the queue fills, and so does the socket
-			time.Sleep(100 * time.Millisecond)
-		}
-		if got := ev.GetHeader("X-Seq"); got != strconv.Itoa(next) {
-			return fmt.Errorf("event %d: X-Seq %q", next, got)
-		}
-		if next >= events*9/10 && next%5000 == 0 {
-			// (a caller reading for its reply reads every event before it: not earlier)
-			if turnsBefore == 0 {
-				turnsBefore = c.state().duty.turns.Load()
-			}
-			want := "trip-" + strconv.Itoa(next)
-			if r := c.Api("echo", want); r == nil || r.GetBody() != want {
-				if r == nil {
-					return fmt.Errorf("round trip from fn at event %d: %v", next, c.Err())
+// An event consumer that falls behind a fast stream receives the rest itself (the reader
+// goroutine steps out for it), with ReceiveEvents and with RecvEvent: every event arrives
+// once and in order, and round trips made meanwhile get their own replies.
+func TestReadDutyConsumerReads(t *testing.T) {
+	for _, how := range []string{"ReceiveEvents", "RecvEvent"} {
+		t.Run(how, func(t *testing.T) {
+			checkLeaks(t)
+			const events = 100000
+			c, err := Dial(context.Background(), burstFS(t, events))
+			require.NoError(t, err)
+			defer c.Close()
+			require.NoError(t, c.Events("plain", "CUSTOM my::duty"))
+			next, turnsBefore := 0, uint64(0)
+			errAll := errors.New("all events received")
+			handle := func(ev *Event) error {
+				if next == 0 {
+					// behind the stream: the queue fills, and so does the socket
+					time.Sleep(100 * time.Millisecond)
 				}
-				return fmt.Errorf("round trip from fn at event %d: %q", next, r.Serialize(""))
+				if got := ev.GetHeader("X-Seq"); got != strconv.Itoa(next) {
+					return fmt.Errorf("event %d: X-Seq %q", next, got)
+				}
+				if next >= events*9/10 && next%5000 == 0 {
+					// (a caller reading for its reply reads every event before it: not earlier)
+					if turnsBefore == 0 {
+						turnsBefore = c.state().duty.turns.Load()
+					}
+					want := "trip-" + strconv.Itoa(next)
+					if r := c.Api("echo", want); r == nil || r.GetBody() != want {
+						if r == nil {
+							return fmt.Errorf("round trip at event %d: %v", next, c.Err())
+						}
+						return fmt.Errorf("round trip at event %d: %q", next, r.Serialize(""))
+					}
+				}
+				if next++; next == events {
+					return errAll
+				}
+				return nil
 			}
-		}
-		if next++; next == events {
-			return errAll
-		}
-		return nil
-	})
-	assert.ErrorIs(t, err, errAll)
-	assert.Equal(t, events, next)
-	assert.Greater(t, turnsBefore, uint64(10), "the caller never received events itself")
+			if how == "ReceiveEvents" {
+				err = c.ReceiveEvents(context.Background(), handle)
+			} else {
+				for err == nil {
+					ev := c.RecvEventTimed(10000)
+					if ev == nil {
+						err = fmt.Errorf("no event %d: %v", next, c.Err())
+						break
+					}
+					err = handle(ev)
+				}
+			}
+			assert.ErrorIs(t, err, errAll)
+			assert.Equal(t, events, next)
+			assert.Greater(t, turnsBefore, uint64(10), "the consumer never received events itself")
+		})
+	}
 }
 
 // A ReceiveEvents caller that receives a never-ending stream itself still stops when its

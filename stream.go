@@ -126,18 +126,7 @@ func (c *Connection) ReceiveEvents(ctx context.Context, fn func(ev *Event) error
 		s.duty.sendKick() // the reader goroutine may have stepped out for this caller
 	}()
 	for {
-		ev, ok, err := s.events.tryPop()
-		if !ok && err == nil {
-			// Nothing queued: receive on this goroutine when the reader goroutine left the
-			// socket to it (see stepOutToLenders), else wait for the reader goroutine.
-			if ctx != nil && ctx.Err() != nil {
-				return ctx.Err()
-			}
-			if s.readForEvents() {
-				continue
-			}
-			ev, err = s.events.popLent(ctx, 0)
-		}
+		ev, err := s.events.popLent(ctx, 0)
 		if err != nil {
 			return err
 		}
