@@ -33,7 +33,7 @@ usage: ./build.sh COMMAND [ARGS]
   test             everything CI runs: C unit tests under ASan/UBSan/LSan, a short fuzz run,
                    go vet, the Go tests with -race, and the root package's tests with -asan
   ctest            only the C unit tests (sanitizers on)
-  gotest           only go vet and the Go tests
+  gotest           only go vet and the Go tests (also built without cgo)
   fuzz [SECONDS]   run every fuzz target for SECONDS each (default 60)
   examples         build every example and run the quickstart (embedded fake FreeSWITCH)
   integration [GO TEST FLAGS]
@@ -150,6 +150,10 @@ cmd_gotest() {
 	go vet ./...
 	step "go test -race"
 	go test -race -count=1 ./...
+	# Without cgo the package must still compile and fail with ErrNoCgo (nocgo.go)
+	step "go vet and go test without cgo"
+	CGO_ENABLED=0 go vet ./...
+	CGO_ENABLED=0 go test -count=1 .
 }
 
 # The root package's tests once more with -asan: the C code they drive through cgo (the

@@ -22,7 +22,7 @@
 //
 // The Go code is the same in both modes; features only csrc has (WithLimits) report
 // ErrUnsupported there. Without cgo the package compiles, events work, and every
-// Connection constructor fails with ErrNoCgo.
+// Connection constructor, NewOutboundServer, Listen and ListenThreaded fail with ErrNoCgo.
 //
 // # Events are Go values
 //

@@ -9,7 +9,8 @@ import (
 )
 
 // Without cgo the package still compiles: events work (they are pure Go), and every
-// constructor of a Connection fails with ErrNoCgo.
+// constructor of a Connection fails with ErrNoCgo, as the outbound server does
+// (outbound_nocgo.go).
 
 const backendName = "none"
 

@@ -21,6 +21,15 @@ func TestNoCgo(t *testing.T) {
 	assert.ErrorIs(t, NewConnectionFD(-1).Err(), ErrNoCgo)
 	_, err := Dial(context.Background(), "127.0.0.1:8021")
 	assert.ErrorIs(t, err, ErrNoCgo)
+	// The outbound server compiles and fails the same way.
+	srv, err := NewOutboundServer("127.0.0.1:0", func(context.Context, *Connection) {})
+	assert.Nil(t, srv)
+	assert.ErrorIs(t, err, ErrNoCgo)
+	assert.ErrorIs(t, Listen("127.0.0.1", 0, func(*Connection) {}), ErrNoCgo)
+	assert.ErrorIs(t, ListenThreaded("127.0.0.1", 0, func(*Connection) {}, 1), ErrNoCgo)
+	var none *OutboundServer
+	assert.ErrorIs(t, none.Serve(), ErrNoCgo)
+	assert.NoError(t, none.Close())
 	// Events are pure Go and work without cgo.
 	assert.Equal(t, "CUSTOM", NewEvent("CUSTOM").GetType())
 }
