@@ -164,7 +164,7 @@ func ListenThreaded(host string, port int, handler func(*Connection), max int) e
 	ref := newCRef(&funcHost{handler: handler})
 	chost := C.CString(host)
 	defer C.free(unsafe.Pointer(chost))
-	if C.esl_listen_threaded(chost, cPort(port), C.esl_listen_callback_t(C.eslgo_listen_trampoline), ref.Pointer(), C.int(max)) != C.ESL_SUCCESS {
+	if C.eslgo_listen_threaded(chost, cPort(port), ref.Pointer(), C.int(max)) != C.ESL_SUCCESS {
 		return newError("listen", "cannot listen on or accept from "+net.JoinHostPort(host, strconv.Itoa(port)), nil)
 	}
 	return nil
@@ -182,7 +182,7 @@ func Listen(host string, port int, handler func(*Connection)) error {
 	defer ref.Release()
 	chost := C.CString(host)
 	defer C.free(unsafe.Pointer(chost))
-	if C.esl_listen(chost, cPort(port), C.esl_listen_callback_t(C.eslgo_listen_trampoline), ref.Pointer(), nil) != C.ESL_SUCCESS {
+	if C.eslgo_listen(chost, cPort(port), ref.Pointer()) != C.ESL_SUCCESS {
 		return newError("listen", "cannot listen on or accept from "+net.JoinHostPort(host, strconv.Itoa(port)), nil)
 	}
 	return nil

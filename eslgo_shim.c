@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 
 #include "eslgo_shim.h"
+#include "eslgo_signals.h"
 #include "_cgo_export.h"
 
 /* csrc's parser: the exact body length of every event it received, NUL bytes included
@@ -520,8 +521,12 @@ static void keep_inner(eslgo_conn_t *c)
 
 int eslgo_connect(eslgo_conn_t *c, const char *host, int port, const char *user, const char *password, uint32_t timeout_ms)
 {
-	esl_status_t st = esl_connect_timeout(&c->handle, host, (esl_port_t) port, user, password, timeout_ms);
+	eslgo_held_signals_t held;
+	esl_status_t st;
 
+	eslgo_hold_signals(&held);
+	st = esl_connect_timeout(&c->handle, host, (esl_port_t) port, user, password, timeout_ms);
+	eslgo_release_signals(&held);
 	if (st == ESL_SUCCESS) {
 		clear_last(c);
 		keep_inner(c);
@@ -564,8 +569,12 @@ int eslgo_adopt(eslgo_conn_t *c, int fd)
 int eslgo_attach(eslgo_conn_t *c, int fd)
 {
 	struct sockaddr_in addr;
-	esl_status_t st = esl_attach_handle(&c->handle, fd, peer_v4(fd, &addr));
+	eslgo_held_signals_t held;
+	esl_status_t st;
 
+	eslgo_hold_signals(&held);
+	st = esl_attach_handle(&c->handle, fd, peer_v4(fd, &addr));
+	eslgo_release_signals(&held);
 	reset_batch(c);
 	if (st == ESL_SUCCESS) {
 		clear_last(c);
@@ -584,8 +593,12 @@ int eslgo_recv(eslgo_conn_t *c)
 	/* Without a save_event pointer the message lands in last_event and, for plain and json
 	 * events, the decoded event in last_ievent (the original decodes the inner event only
 	 * on this path). */
-	esl_status_t st = esl_recv_event(&c->handle, 1, NULL);
+	eslgo_held_signals_t held;
+	esl_status_t st;
 
+	eslgo_hold_signals(&held);
+	st = esl_recv_event(&c->handle, 1, NULL);
+	eslgo_release_signals(&held);
 	reset_batch(c);
 	take_message(c);
 	return (int) st;

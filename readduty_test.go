@@ -54,6 +54,18 @@ func dutyConn(t *testing.T) (*esltest.Server, *Connection) {
 	return srv, c
 }
 
+// callersRead reports whether anyone but the reader goroutine ever reads, logging why not:
+// with the original libesl (-tags libesl) the reader goroutine sits in a blocking
+// esl_recv_event and keeps the socket to itself, so there is no read duty to hand over.
+// The tests of what callers see still run there.
+func callersRead(t *testing.T) bool {
+	t.Helper()
+	if !canRecvBatch {
+		t.Logf("not checking who read: the %s library has no batched receive, only the reader goroutine reads", Backend())
+	}
+	return canRecvBatch
+}
+
 // fireSeq fires event number i (its X-Seq header).
 func fireSeq(srv *esltest.Server, i int) {
 	srv.FireEvent("CUSTOM", map[string]string{"Event-Subclass": "my::duty", "X-Seq": strconv.Itoa(i)}, "")
@@ -86,6 +98,9 @@ func TestReadDutyEventsDuringRoundTrips(t *testing.T) {
 // Back-to-back round trips from one goroutine are the pattern the read duty is for: the
 // callers read their own replies.
 func TestReadDutyTaken(t *testing.T) {
+	if !callersRead(t) {
+		t.Skip("no read duty to take with this library")
+	}
 	srv := fakeFS(t)
 	c := inbound(t, srv)
 	// Whether the reader goroutine stepped out before the next command depends on the
@@ -319,7 +334,9 @@ func TestReadDutyConsumerReads(t *testing.T) {
 			}
 			assert.ErrorIs(t, err, errAll)
 			assert.Equal(t, events, next)
-			assert.Greater(t, turnsBefore, uint64(10), "the consumer never received events itself")
+			if callersRead(t) {
+				assert.Greater(t, turnsBefore, uint64(10), "the consumer never received events itself")
+			}
 		})
 	}
 }
@@ -375,7 +392,9 @@ func TestReadDutyLenderStops(t *testing.T) {
 				t.Fatal("Close did not return while the peer kept sending")
 			}
 			assert.Greater(t, got, 1000)
-			assert.Greater(t, turns, uint64(10), "the caller never received events itself")
+			if callersRead(t) {
+				assert.Greater(t, turns, uint64(10), "the caller never received events itself")
+			}
 		})
 	}
 }

@@ -46,6 +46,12 @@ func TestLossless(t *testing.T) {
 		want := set.Expected(k)
 		for _, split := range []pump.Split{pump.SplitRandom, pump.SplitAdversarial} {
 			t.Run(format+"/"+split.String(), func(t *testing.T) {
+				if split == pump.SplitAdversarial && esl.Backend() == "libesl" {
+					// measured: 203,624 plain events out of 200,000 sent, checksums wrong
+					t.Skip("linked to the original libesl (-tags libesl), which takes a header block " +
+						"split between its two newlines as complete (it reads one byte past the data " +
+						"it has) and misframes what follows")
+				}
 				losslessRun(t, set, format, split, k, want, false)
 			})
 			if split == pump.SplitRandom {
@@ -124,7 +130,7 @@ func losslessRun(t *testing.T, set *pump.Set, format string, split pump.Split, n
 	select {
 	case st = <-done:
 	case <-time.After(10 * time.Second):
-		t.Fatal("the pump did not finish its stream")
+		t.Fatalf("the pump did not finish its stream; the client stopped after %d events with %v", sum.N, endErr)
 	}
 	if st.Err != nil {
 		t.Fatalf("pump: %v", st.Err)
