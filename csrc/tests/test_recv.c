@@ -3,6 +3,7 @@
  *
  * Recorded streams through a handle attached to a socketpair; send_recv and race_event order;
  * timed receives; receives that never wait; the late-reply drain; disconnect from another thread while calls block;
+ * calls that signals interrupt while they wait;
  * login against a small in-test server over TCP (IPv4 and IPv6); long command arguments;
  * esl_send edge cases; and the listeners.
  */
@@ -708,6 +709,67 @@ static void test_disconnect_while_blocked(void)
 		CHECK_INT(esl_send(NULL, "x"), ESL_FAIL);
 		CHECK_INT(esl_disconnect(NULL), ESL_FAIL);
 	}
+}
+
+/* ---- signals while a call waits ------------------------------------------------------------------ */
+
+static volatile sig_atomic_t signals_caught;
+
+static void count_signal(int sig)
+{
+	(void) sig;
+	signals_caught++;
+}
+
+/* A handler installed without SA_RESTART makes every wait it interrupts fail with EINTR (poll
+ * always does). Go programs get such signals on every thread (SIGURG preempts goroutines); a
+ * wait must be taken up again, not end the connection as the original does. A thread blocked
+ * in esl_recv_event, esl_recv_event_timed or esl_send_recv is signalled over and over; then
+ * the peer sends what it waits for, and the call must succeed on a handle still connected. */
+static void test_signals_while_waiting(void)
+{
+	struct sigaction sa, old;
+	int mode;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = count_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;
+	CHECK_INT(sigaction(SIGUSR1, &sa, &old), 0);
+	for (mode = 0; mode < 3; mode++) {
+		esl_handle_t h;
+		script_t s;
+		blocker_t b;
+		pthread_t t;
+		int k;
+
+		signals_caught = 0;
+		CHECK_INT(script_attach(&h, &s, race_fn), 0);
+		b.h = &h;
+		b.mode = mode;
+		b.st = ESL_FAIL;
+		pthread_create(&t, NULL, blocker_main, &b);
+		msleep(20);
+		for (k = 0; k < 300; k++) {
+			pthread_kill(t, SIGUSR1);
+			if (k % 30 == 0) {
+				msleep(2);
+			}
+		}
+		msleep(20);
+		CHECK(signals_caught > 30);
+		if (mode == 1) {
+			/* the reply to "silent" */
+			script_send(&s, "Content-Type: command/reply\nReply-Text: +OK late\n\n");
+		} else {
+			send_plain_event(&s, "HEARTBEAT");
+		}
+		pthread_join(t, NULL);
+		CHECK_INT(b.st, ESL_SUCCESS);
+		CHECK_INT(h.connected, 1);
+		script_finish(&h, &s);
+	}
+	CHECK_INT(sigaction(SIGUSR1, &old, NULL), 0);
 }
 
 /* ---- esl_send ---------------------------------------------------------------------------------- */
@@ -1447,6 +1509,7 @@ int main(void)
 	test_attach_socket();
 	test_late_reply_drained();
 	test_disconnect_while_blocked();
+	test_signals_while_waiting();
 	test_send();
 	test_long_args();
 	test_connect();
