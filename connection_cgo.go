@@ -475,11 +475,13 @@ func (h *handle) message(i int) (reply bool, e *Event) {
 		}
 		if e.lease != nil {
 			buf = *e.lease
+			copy(buf, src)
 		} else {
-			// make and copy of len(src) compile to one allocation without zeroing
+			// make and copy of len(src), one statement after the other, compile to one
+			// allocation that is not zeroed first (runtime.makeslicecopy)
 			buf = make([]byte, len(src))
+			copy(buf, src)
 		}
-		copy(buf, src)
 		if nhdr > 0 {
 			e.recs = unsafe.Slice((*rec)(unsafe.Pointer(&buf[0])), nhdr)
 		}
