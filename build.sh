@@ -46,6 +46,10 @@ usage: ./build.sh COMMAND [ARGS]
                    pump: events/s, CPU, RSS and allocations per event, api round trips.
                    BENCH_EVENTS (1000000), BENCH_ROUNDS (3), BENCH_API (100000), BENCH_RSS=1
                    (10M-event RSS runs); ESL_ORIG_LIB=<original libesl.a> adds its numbers
+  libesltest [GO TEST FLAGS]
+                   not in CI: go vet and the Go tests with -race, linked to an original
+                   libesl instead of csrc (build tag libesl): ESL_ORIG_LIB=<libesl.a>, its
+                   headers in ESL_ORIG_INCLUDE (default <lib dir>/../include)
   soak [ARGS]      not in CI: one process takes 10M events, 10,000 outbound sessions and api
                    round trips at once; RSS, goroutines, threads and fds are sampled every
                    second and summarized (start/peak/end). ARGS go to the program
@@ -291,6 +295,24 @@ cmd_bench() {
 	"$out/benchrun" -bin "$out" "${orig[@]}" "$@" | tee "$out/results.txt"
 }
 
+# The Go tests linked to an original libesl (build tag libesl), which the user built: this
+# script never builds it. Tests of what only csrc does skip and say why.
+cmd_libesltest() {
+	[ -n "${ESL_ORIG_LIB:-}" ] || die "libesltest needs ESL_ORIG_LIB=<path to an original libesl.a>"
+	[ -f "$ESL_ORIG_LIB" ] || die "ESL_ORIG_LIB: no such file: $ESL_ORIG_LIB"
+	local lib inc
+	lib=$(cd "$(dirname "$ESL_ORIG_LIB")" && pwd)/$(basename "$ESL_ORIG_LIB")
+	inc=${ESL_ORIG_INCLUDE:-$(dirname "$lib")/../include}
+	[ -f "$inc/esl.h" ] || die "no esl.h in $inc (set ESL_ORIG_INCLUDE)"
+	export CGO_ENABLED=1
+	export CGO_CFLAGS="-O2 -g -I$(cd "$inc" && pwd)"
+	export CGO_LDFLAGS="$lib -lpthread -lm"
+	step "go vet -tags libesl (linked to $lib)"
+	go vet -tags libesl ./...
+	step "go test -race -tags libesl"
+	go test -race -count=1 -tags libesl "$@" ./...
+}
+
 # Builds and runs the soak program (soak/); it takes several minutes with the defaults.
 cmd_soak() {
 	export_go_env
@@ -315,6 +337,7 @@ main() {
 	integration) cmd_integration "$@" ;;
 	docker) cmd_docker "$@" ;;
 	bench) cmd_bench "$@" ;;
+	libesltest) cmd_libesltest "$@" ;;
 	soak) cmd_soak "$@" ;;
 	*) cmd_help; die "unknown command: $cmd" ;;
 	esac
