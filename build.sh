@@ -263,6 +263,12 @@ cmd_docker() {
 	docker run --rm "$@" "$image"
 }
 
+# Where the headers of the original libesl at $1 are: ESL_ORIG_INCLUDE, or the include
+# directory beside the library's.
+orig_include() {
+	echo "${ESL_ORIG_INCLUDE:-$(dirname "$1")/../include}"
+}
+
 # Builds the benchmark programs into build/bench and runs bench/cmd/benchrun, which serves
 # the pump and runs every client interleaved. With ESL_ORIG_LIB (an original libesl.a; its
 # headers in ESL_ORIG_INCLUDE, default <lib dir>/../include), cbench is also built against
@@ -283,7 +289,8 @@ cmd_bench() {
 	go build -o "$out/benchrun" ./bench/cmd/benchrun
 	local orig=()
 	if [ -n "${ESL_ORIG_LIB:-}" ]; then
-		local inc=${ESL_ORIG_INCLUDE:-$(dirname "$ESL_ORIG_LIB")/../include}
+		local inc
+		inc=$(orig_include "$ESL_ORIG_LIB")
 		local odir=${ESL_ORIG_OUT:-${TMPDIR:-/tmp}/esl-bench-orig}
 		mkdir -p "$odir"
 		$CC "${copt[@]}" -DBENCH_COUNT_ALLOCS -I"$inc" -o "$odir/cbench-orig" bench/cbench/cbench.c \
@@ -302,7 +309,7 @@ cmd_libesltest() {
 	[ -f "$ESL_ORIG_LIB" ] || die "ESL_ORIG_LIB: no such file: $ESL_ORIG_LIB"
 	local lib inc
 	lib=$(cd "$(dirname "$ESL_ORIG_LIB")" && pwd)/$(basename "$ESL_ORIG_LIB")
-	inc=${ESL_ORIG_INCLUDE:-$(dirname "$lib")/../include}
+	inc=$(orig_include "$lib")
 	[ -f "$inc/esl.h" ] || die "no esl.h in $inc (set ESL_ORIG_INCLUDE)"
 	export CGO_ENABLED=1
 	export CGO_CFLAGS="-O2 -g -I$(cd "$inc" && pwd)"

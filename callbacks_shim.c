@@ -18,22 +18,16 @@ void eslgo_listen_trampoline(esl_socket_t server_sock, esl_socket_t client_sock,
 
 esl_status_t eslgo_listen_threaded(const char *host, esl_port_t port, void *user_data, int max)
 {
-	eslgo_held_signals_t held;
 	esl_status_t st;
 
-	eslgo_hold_signals(&held);
-	st = esl_listen_threaded(host, port, eslgo_listen_trampoline, user_data, max);
-	eslgo_release_signals(&held);
+	ESLGO_HOLDING_SIGNALS(st, esl_listen_threaded(host, port, eslgo_listen_trampoline, user_data, max));
 	return st;
 }
 
 esl_status_t eslgo_listen(const char *host, esl_port_t port, void *user_data)
 {
-	eslgo_held_signals_t held;
 	esl_status_t st;
 
-	eslgo_hold_signals(&held);
-	st = esl_listen(host, port, eslgo_listen_trampoline, user_data, NULL);
-	eslgo_release_signals(&held);
+	ESLGO_HOLDING_SIGNALS(st, esl_listen(host, port, eslgo_listen_trampoline, user_data, NULL));
 	return st;
 }

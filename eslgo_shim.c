@@ -521,12 +521,9 @@ static void keep_inner(eslgo_conn_t *c)
 
 int eslgo_connect(eslgo_conn_t *c, const char *host, int port, const char *user, const char *password, uint32_t timeout_ms)
 {
-	eslgo_held_signals_t held;
 	esl_status_t st;
 
-	eslgo_hold_signals(&held);
-	st = esl_connect_timeout(&c->handle, host, (esl_port_t) port, user, password, timeout_ms);
-	eslgo_release_signals(&held);
+	ESLGO_HOLDING_SIGNALS(st, esl_connect_timeout(&c->handle, host, (esl_port_t) port, user, password, timeout_ms));
 	if (st == ESL_SUCCESS) {
 		clear_last(c);
 		keep_inner(c);
@@ -569,12 +566,9 @@ int eslgo_adopt(eslgo_conn_t *c, int fd)
 int eslgo_attach(eslgo_conn_t *c, int fd)
 {
 	struct sockaddr_in addr;
-	eslgo_held_signals_t held;
 	esl_status_t st;
 
-	eslgo_hold_signals(&held);
-	st = esl_attach_handle(&c->handle, fd, peer_v4(fd, &addr));
-	eslgo_release_signals(&held);
+	ESLGO_HOLDING_SIGNALS(st, esl_attach_handle(&c->handle, fd, peer_v4(fd, &addr)));
 	reset_batch(c);
 	if (st == ESL_SUCCESS) {
 		clear_last(c);
@@ -593,12 +587,9 @@ int eslgo_recv(eslgo_conn_t *c)
 	/* Without a save_event pointer the message lands in last_event and, for plain and json
 	 * events, the decoded event in last_ievent (the original decodes the inner event only
 	 * on this path). */
-	eslgo_held_signals_t held;
 	esl_status_t st;
 
-	eslgo_hold_signals(&held);
-	st = esl_recv_event(&c->handle, 1, NULL);
-	eslgo_release_signals(&held);
+	ESLGO_HOLDING_SIGNALS(st, esl_recv_event(&c->handle, 1, NULL));
 	reset_batch(c);
 	take_message(c);
 	return (int) st;

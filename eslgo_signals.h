@@ -9,7 +9,7 @@
  * stay pending and are delivered when the mask is restored, or go to another thread. The
  * faults that C code itself raises (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS) are
  * never blocked, so Go still reports a crash in C. csrc takes EINTR up again itself:
- * built against it, nothing is blocked and no system call is spent.
+ * built against it, the call is made as it is, with no system call spent.
  */
 #ifndef ESLGO_SIGNALS_H
 #define ESLGO_SIGNALS_H
@@ -19,15 +19,14 @@
 
 #include "esl.h"
 
-typedef struct {
-	sigset_t saved;
-	int held;
-} eslgo_held_signals_t;
-
-static inline void eslgo_hold_signals(eslgo_held_signals_t *h)
+#ifdef ESL_HAVE_EXTENSIONS
+/* st = call */
+#define ESLGO_HOLDING_SIGNALS(st, call) ((st) = (call))
+#else
+/* Blocks the signals that can wait on this thread, the previous mask in saved; 0 if it
+ * could not (then nothing was changed). */
+static inline int eslgo_block_waitable(sigset_t *saved)
 {
-	h->held = 0;
-#ifndef ESL_HAVE_EXTENSIONS
 	sigset_t wait;
 
 	sigfillset(&wait);
@@ -37,15 +36,19 @@ static inline void eslgo_hold_signals(eslgo_held_signals_t *h)
 	sigdelset(&wait, SIGILL);
 	sigdelset(&wait, SIGTRAP);
 	sigdelset(&wait, SIGSYS);
-	h->held = pthread_sigmask(SIG_BLOCK, &wait, &h->saved) == 0;
-#endif
+	return pthread_sigmask(SIG_BLOCK, &wait, saved) == 0;
 }
 
-static inline void eslgo_release_signals(const eslgo_held_signals_t *h)
-{
-	if (h->held) {
-		pthread_sigmask(SIG_SETMASK, &h->saved, NULL);
-	}
-}
+/* st = call, made with the signals that can wait held back on this thread */
+#define ESLGO_HOLDING_SIGNALS(st, call)                           \
+	do {                                                          \
+		sigset_t eslgo_saved_;                                    \
+		int eslgo_held_ = eslgo_block_waitable(&eslgo_saved_);    \
+		(st) = (call);                                            \
+		if (eslgo_held_) {                                        \
+			pthread_sigmask(SIG_SETMASK, &eslgo_saved_, NULL);    \
+		}                                                         \
+	} while (0)
+#endif
 
 #endif
