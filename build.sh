@@ -77,7 +77,7 @@ cmd_lib() {
 run_ctest_bin() {
 	ran=$((ran + 1))
 	if ESL_TESTDATA="$ROOT/testdata/freeswitch" ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 "$1"; then
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 "$@"; then
 		echo "PASS $(basename "$1")"
 	else
 		echo "FAIL $(basename "$1")"
@@ -101,6 +101,11 @@ cmd_ctest() {
 	$CC $CSTD $CWARN -O1 -g $SAN -DESL_WIRE_NO_AVX2 -Icsrc/include -Icsrc/src -Icsrc/tests csrc/tests/test_wire.c \
 		"${CSRC[@]}" -o "$bin" -lpthread -lm
 	run_ctest_bin "$bin"
+	# the parser benchmark of ./build.sh bench, a few rounds: it checks its own results
+	bin="$BUILD/ctest/parsebench"
+	$CC $CSTD $CWARN -O1 -g $SAN -Icsrc/include -Icsrc/src bench/cbench/parsebench.c "${CSRC[@]}" -o "$bin" -lpthread -lm
+	run_ctest_bin "$bin" testdata/freeswitch/events-plain-call.s2c plain 20
+	run_ctest_bin "$bin" testdata/freeswitch/events-json-call.s2c json 20
 	echo "C test programs: $((ran - failed)) passed, $failed failed"
 	[ "$failed" -eq 0 ] || die "C tests failed"
 }
@@ -270,7 +275,7 @@ orig_include() {
 }
 
 # Builds the benchmark programs into build/bench and runs bench/cmd/benchrun, which serves
-# the pump and runs every client interleaved. With ESL_ORIG_LIB (an original libesl.a; its
+# the pump and runs every client interleaved, then parsebench (the parser alone). With ESL_ORIG_LIB (an original libesl.a; its
 # headers in ESL_ORIG_INCLUDE, default <lib dir>/../include), cbench is also built against
 # it, outside the repository (ESL_ORIG_OUT, default $TMPDIR/esl-bench-orig).
 cmd_bench() {
@@ -285,6 +290,8 @@ cmd_bench() {
 	$CC "${copt[@]}" -o "$out/pingpong" bench/cbench/pingpong.c
 	$CC "${copt[@]}" -DBENCH_COUNT_ALLOCS -I"$BUILD/include" -o "$out/cbench" bench/cbench/cbench.c \
 		"$BUILD/lib/libesl.a" "$wrap" -lpthread -lm
+	$CC "${copt[@]}" -I"$BUILD/include" -Icsrc/src -o "$out/parsebench" bench/cbench/parsebench.c \
+		"$BUILD/lib/libesl.a" -lpthread -lm
 	go build -o "$out/gobench" ./bench/gobench
 	go build -o "$out/benchrun" ./bench/cmd/benchrun
 	local orig=()
@@ -300,6 +307,11 @@ cmd_bench() {
 	fi
 	step "running the benchmarks (results also in build/bench/results.txt)"
 	"$out/benchrun" -bin "$out" "${orig[@]}" "$@" | tee "$out/results.txt"
+	step "the parser alone, no socket: the recorded events parsed from memory (CPU time)"
+	local fmt
+	for fmt in plain json; do
+		"$out/parsebench" "testdata/freeswitch/events-$fmt-call.s2c" "$fmt"
+	done | tee -a "$out/results.txt"
 }
 
 # The Go tests linked to an original libesl (build tag libesl), which the user built: this

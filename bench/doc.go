@@ -5,6 +5,7 @@
 //
 // The programs: pump (the event pump, bench/pump and bench/cmd/pump), rawreader (C, the
 // upper bound), cbench (C over the libesl API) with pingpong (C, the api baseline),
-// gobench (the Go binding) and benchrun (runs them all, interleaved, and prints tables).
+// gobench (the Go binding) and benchrun (runs them all, interleaved, and prints tables);
+// parsebench (C) times the library's parser alone on the recorded events, with no socket.
 // See BENCHMARKS.md at the repository root.
 package bench

@@ -1,0 +1,308 @@
+/*
+ * parsebench: the library's receive-side parsing alone, with no socket, against the least
+ * any reader has to do. The event messages of a recorded stream (the stream ./build.sh
+ * bench cycles) are held in memory and parsed round after round:
+ *
+ *   frames  each message's end ("\n\n", then Content-Length bytes) and the three headers of
+ *           its event, found as the raw reader finds them (it stops at the third)
+ *   recv    esl_wire_feed and esl_wire_next, then esl_wire_decode_inner: what
+ *           esl_recv_event does with the bytes it read, up to handle.last_ievent; the three
+ *           headers read, both events destroyed
+ *   check   esl_wire_plain_check or esl_wire_json_check on the event text: the C part of
+ *           the Go binding's path for a plain or JSON event it keeps as text
+ *
+ * Each prints the time per event and per header line of the event text, and the share of
+ * the frames time: the parsing a client of the libesl API cannot skip, measured apart from
+ * the kernel's and the scheduler's share of a streamed run.
+ *
+ * usage: parsebench FILE.s2c plain|json [ROUNDS]
+ * prints: one "PARSE step=... mode=... events=... ns_event=... ns_line=... of_frames=..." line
+ *         per step; exits 1 when recv did not find the three values frames found in every
+ *         event, or the check declined a recorded event (it takes every one of them).
+ */
+#include <esl.h>
+#include <stdarg.h>
+#include <strings.h>
+
+#include "../csupport/bench.h"
+#include "esl_wire.h"
+
+static const char *prog = "parsebench";
+
+static void die(const char *fmt, ...)
+{
+	char why[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	bench_die(prog, why);
+}
+
+/* CPU seconds since t: the loops are single-threaded, so CPU time leaves out the time the
+ * machine gave to other processes. */
+static double cpu_since(bench_clock_t t)
+{
+	return (bench_now().cpu_us - t.cpu_us) / 1e6;
+}
+
+typedef struct {
+	const char *p;
+	size_t n;
+} span_t;
+
+typedef struct {
+	char *frame; /* the whole message: outer header block and body, then a NUL */
+	size_t frame_len;
+	const char *body; /* the event text, inside frame */
+	size_t body_len;
+	size_t lines; /* header lines of the event text */
+} msg_t;
+
+/* The value of name (with its ": ") in the plain event text p..end, the raw reader's way:
+ * line by line from the top, stopping once all three are found. */
+static void plain_three(const char *p, const char *end, span_t out[3])
+{
+	static const struct {
+		const char *name;
+		size_t len;
+	} want[3] = { { "Event-Name: ", 12 }, { "Unique-ID: ", 11 }, { "Event-Date-Timestamp: ", 22 } };
+	int found = 0, k;
+
+	while (p < end && found < 3) {
+		const char *nl = memchr(p, '\n', (size_t) (end - p));
+		size_t len;
+
+		if (!nl) {
+			nl = end;
+		}
+		len = (size_t) (nl - p);
+		if (!len) {
+			break;
+		}
+		for (k = 0; k < 3; k++) {
+			if (!out[k].p && len > want[k].len && !memcmp(p, want[k].name, want[k].len)) {
+				out[k].p = p + want[k].len, out[k].n = len - want[k].len, found++;
+			}
+		}
+		p = nl + 1;
+	}
+}
+
+/* The string value of "key": in a compact JSON event. */
+static void json_one(const char *p, const char *end, const char *key, size_t klen, span_t *out)
+{
+	const char *k = memmem(p, (size_t) (end - p), key, klen), *q;
+
+	if (k && (q = memchr(k + klen, '"', (size_t) (end - k - klen)))) {
+		out->p = k + klen, out->n = (size_t) (q - k - klen);
+	}
+}
+
+static void json_three(const char *p, const char *end, span_t out[3])
+{
+	json_one(p, end, "\"Event-Name\":\"", 14, &out[0]);
+	json_one(p, end, "\"Unique-ID\":\"", 13, &out[1]);
+	json_one(p, end, "\"Event-Date-Timestamp\":\"", 24, &out[2]);
+}
+
+/* Header lines of an event text: plain, the lines before the first empty one; JSON, the
+ * members (every "\":\"" starts a string member's value, enough for a per-line figure). */
+static size_t count_lines(const char *p, size_t n, int json)
+{
+	const char *end = p + n;
+	size_t c = 0;
+
+	if (json) {
+		const char *q = p;
+		while ((q = memmem(q, (size_t) (end - q), "\":", 2))) {
+			c++, q += 2;
+		}
+		return c;
+	}
+	while (p < end && *p != '\n') {
+		const char *nl = memchr(p, '\n', (size_t) (end - p));
+		c++;
+		p = nl ? nl + 1 : end;
+	}
+	return c;
+}
+
+/* The event messages of a recorded server-to-client stream, in order. */
+static msg_t *load(const char *file, int json, size_t *count)
+{
+	FILE *f = fopen(file, "rb");
+	char *data = NULL;
+	size_t cap = 0, len = 0, n = 0, off = 0;
+	msg_t *m = NULL;
+	const char *ctype = json ? "text/event-json" : "text/event-plain";
+
+	if (!f) {
+		die("cannot open %s: %s", file, strerror(errno));
+	}
+	for (;;) {
+		size_t r;
+		if (len == cap) {
+			cap = cap ? 2 * cap : 1 << 16;
+			if (!(data = realloc(data, cap))) {
+				die("out of memory");
+			}
+		}
+		if (!(r = fread(data + len, 1, cap - len, f))) {
+			break;
+		}
+		len += r;
+	}
+	fclose(f);
+	while (off < len) {
+		const char *h = data + off, *he = memmem(h, len - off, "\n\n", 2), *cl;
+		size_t hlen, body = 0;
+
+		if (!he) {
+			break;
+		}
+		hlen = (size_t) (he - h) + 2;
+		if ((cl = memmem(h, hlen, "Content-Length: ", 16))) {
+			body = (size_t) strtoul(cl + 16, NULL, 10);
+		}
+		if (off + hlen + body > len) {
+			break;
+		}
+		if (body && memmem(h, hlen, ctype, strlen(ctype))) {
+			msg_t *nm = realloc(m, (n + 1) * sizeof(*m));
+			if (!nm || !(nm[n].frame = malloc(hlen + body + 1))) {
+				die("out of memory");
+			}
+			m = nm;
+			memcpy(m[n].frame, h, hlen + body);
+			/* the JSON check reads a NUL-terminated text, as the library hands it over */
+			m[n].frame[hlen + body] = '\0';
+			m[n].frame_len = hlen + body;
+			m[n].body = m[n].frame + hlen;
+			m[n].body_len = body;
+			m[n].lines = count_lines(m[n].body, body, json);
+			n++;
+		}
+		off += hlen + body;
+	}
+	free(data);
+	if (!n) {
+		die("no %s messages in %s", ctype, file);
+	}
+	*count = n;
+	return m;
+}
+
+static void report(const char *step, const char *mode, size_t events, size_t lines, double secs, double frames_secs,
+				   const bench_sum_t *sum)
+{
+	printf("PARSE step=%s mode=%s events=%zu ns_event=%.1f ns_line=%.2f of_frames=%.2f sum=%016llx\n", step, mode, events,
+		   secs * 1e9 / (double) events, secs * 1e9 / (double) lines, frames_secs > 0 ? secs / frames_secs : 1.0,
+		   (unsigned long long) sum->h);
+}
+
+/* The message's end the way a reader finds it in a stream: the header block's "\n\n",
+ * then Content-Length. */
+static const char *frame_body(const msg_t *m, size_t *blen)
+{
+	const char *he = memmem(m->frame, m->frame_len, "\n\n", 2), *cl = memmem(m->frame, (size_t) (he - m->frame), "Content-Length: ", 16);
+
+	*blen = cl ? (size_t) strtoul(cl + 16, NULL, 10) : 0;
+	return he + 2;
+}
+
+int main(int argc, char **argv)
+{
+	int json;
+	size_t n, i, r, rounds, lines = 0, events;
+	msg_t *m;
+	esl_wire_t *w, *chk;
+	bench_clock_t t;
+	double frames_secs, secs;
+	bench_sum_t sum;
+	uint64_t frames_sum, taken = 0;
+
+	if (argc < 3 || (strcmp(argv[2], "plain") && strcmp(argv[2], "json"))) {
+		fprintf(stderr, "usage: %s FILE.s2c plain|json [ROUNDS]\n", prog);
+		return 2;
+	}
+	json = !strcmp(argv[2], "json");
+	rounds = argc > 3 ? (size_t) strtoul(argv[3], NULL, 10) : 20000;
+	m = load(argv[1], json, &n);
+	for (i = 0; i < n; i++) {
+		lines += m[i].lines;
+	}
+	lines *= rounds;
+	events = n * rounds;
+	if (!(w = esl_wire_create()) || !(chk = esl_wire_create())) {
+		die("out of memory");
+	}
+
+	/* frames */
+	bench_sum_init(&sum);
+	t = bench_now();
+	for (r = 0; r < rounds; r++) {
+		for (i = 0; i < n; i++) {
+			span_t v[3] = { { NULL, 0 }, { NULL, 0 }, { NULL, 0 } };
+			size_t blen;
+			const char *b = frame_body(&m[i], &blen);
+
+			(json ? json_three : plain_three)(b, b + blen, v);
+			bench_sum_add(&sum, v[0].p ? v[0].p : "", v[0].n, v[1].p ? v[1].p : "", v[1].n, v[2].p ? v[2].p : "", v[2].n);
+		}
+	}
+	frames_secs = cpu_since(t);
+	report("frames", argv[2], events, lines, frames_secs, frames_secs, &sum);
+	frames_sum = sum.h;
+
+	/* recv: the library's parse into last_ievent */
+	bench_sum_init(&sum);
+	t = bench_now();
+	for (r = 0; r < rounds; r++) {
+		for (i = 0; i < n; i++) {
+			esl_event_t *ev = NULL, *inner = NULL;
+
+			if (esl_wire_feed(w, m[i].frame, m[i].frame_len) || esl_wire_next(w, &ev) != ESL_WIRE_MESSAGE ||
+				esl_wire_decode_inner(w, ev, &inner) != ESL_SUCCESS || !inner) {
+				die("message %zu not parsed: %s", i, esl_wire_error(w));
+			}
+			bench_sum_add_cstr(&sum, esl_event_get_header(inner, "Event-Name"), esl_event_get_header(inner, "Unique-ID"),
+							   esl_event_get_header(inner, "Event-Date-Timestamp"));
+			esl_event_destroy(&inner);
+			esl_event_destroy(&ev);
+		}
+	}
+	secs = cpu_since(t);
+	report("recv", argv[2], events, lines, secs, frames_secs, &sum);
+	if (sum.h != frames_sum) {
+		die("recv found other header values than frames (checksum %016llx, frames %016llx)", (unsigned long long) sum.h,
+			(unsigned long long) frames_sum);
+	}
+
+	/* check: the text check of the Go binding's path */
+	t = bench_now();
+	for (r = 0; r < rounds; r++) {
+		for (i = 0; i < n; i++) {
+			esl_wire_text_info_t ti;
+			int ok = json ? esl_wire_json_check(chk, m[i].body, m[i].body_len, &ti)
+						  : esl_wire_plain_check(chk, m[i].body, m[i].body_len, &ti);
+
+			taken += ok == 1;
+		}
+	}
+	secs = cpu_since(t);
+	printf("PARSE step=check mode=%s events=%zu ns_event=%.1f ns_line=%.2f of_frames=%.2f taken=%llu\n", argv[2], events,
+		   secs * 1e9 / (double) events, secs * 1e9 / (double) lines, secs / frames_secs, (unsigned long long) taken);
+	if (taken != events) {
+		die("the check declined %llu recorded events", (unsigned long long) (events - taken));
+	}
+
+	esl_wire_destroy(&w);
+	esl_wire_destroy(&chk);
+	for (i = 0; i < n; i++) {
+		free(m[i].frame);
+	}
+	free(m);
+	return 0;
+}
