@@ -3,8 +3,8 @@
  * any reader has to do. The event messages of a recorded stream (the stream ./build.sh
  * bench cycles) are held in memory and parsed round after round:
  *
- *   frames  each message's end ("\n\n", then Content-Length bytes) and the three headers of
- *           its event, found as the raw reader finds them (it stops at the third)
+ *   frames  each message's end ("\n\n", then Content-Length bytes) and the three values
+ *           of its event, found by the raw reader's own code (three.h: it stops at the third)
  *   recv    esl_wire_feed and esl_wire_next, then esl_wire_decode_inner: what
  *           esl_recv_event does with the bytes it read, up to handle.last_ievent; the three
  *           headers read, both events destroyed
@@ -25,6 +25,7 @@
 #include <strings.h>
 
 #include "../csupport/bench.h"
+#include "../csupport/three.h"
 #include "esl_wire.h"
 
 static const char *prog = "parsebench";
@@ -48,64 +49,12 @@ static double cpu_since(bench_clock_t t)
 }
 
 typedef struct {
-	const char *p;
-	size_t n;
-} span_t;
-
-typedef struct {
 	char *frame; /* the whole message: outer header block and body, then a NUL */
 	size_t frame_len;
 	const char *body; /* the event text, inside frame */
 	size_t body_len;
 	size_t lines; /* header lines of the event text */
 } msg_t;
-
-/* The value of name (with its ": ") in the plain event text p..end, the raw reader's way:
- * line by line from the top, stopping once all three are found. */
-static void plain_three(const char *p, const char *end, span_t out[3])
-{
-	static const struct {
-		const char *name;
-		size_t len;
-	} want[3] = { { "Event-Name: ", 12 }, { "Unique-ID: ", 11 }, { "Event-Date-Timestamp: ", 22 } };
-	int found = 0, k;
-
-	while (p < end && found < 3) {
-		const char *nl = memchr(p, '\n', (size_t) (end - p));
-		size_t len;
-
-		if (!nl) {
-			nl = end;
-		}
-		len = (size_t) (nl - p);
-		if (!len) {
-			break;
-		}
-		for (k = 0; k < 3; k++) {
-			if (!out[k].p && len > want[k].len && !memcmp(p, want[k].name, want[k].len)) {
-				out[k].p = p + want[k].len, out[k].n = len - want[k].len, found++;
-			}
-		}
-		p = nl + 1;
-	}
-}
-
-/* The string value of "key": in a compact JSON event. */
-static void json_one(const char *p, const char *end, const char *key, size_t klen, span_t *out)
-{
-	const char *k = memmem(p, (size_t) (end - p), key, klen), *q;
-
-	if (k && (q = memchr(k + klen, '"', (size_t) (end - k - klen)))) {
-		out->p = k + klen, out->n = (size_t) (q - k - klen);
-	}
-}
-
-static void json_three(const char *p, const char *end, span_t out[3])
-{
-	json_one(p, end, "\"Event-Name\":\"", 14, &out[0]);
-	json_one(p, end, "\"Unique-ID\":\"", 13, &out[1]);
-	json_one(p, end, "\"Event-Date-Timestamp\":\"", 24, &out[2]);
-}
 
 /* Header lines of an event text: plain, the lines before the first empty one; JSON, the
  * members (every "\":\"" starts a string member's value, enough for a per-line figure). */
@@ -244,12 +193,17 @@ int main(int argc, char **argv)
 	t = bench_now();
 	for (r = 0; r < rounds; r++) {
 		for (i = 0; i < n; i++) {
-			span_t v[3] = { { NULL, 0 }, { NULL, 0 }, { NULL, 0 } };
+			bench_span_t v[3] = { { "", 0 }, { "", 0 }, { "", 0 } };
 			size_t blen;
 			const char *b = frame_body(&m[i], &blen);
 
-			(json ? json_three : plain_three)(b, b + blen, v);
-			bench_sum_add(&sum, v[0].p ? v[0].p : "", v[0].n, v[1].p ? v[1].p : "", v[1].n, v[2].p ? v[2].p : "", v[2].n);
+			/* as the raw reader does */
+			if (json) {
+				bench_json_three(b, b + blen, v);
+			} else {
+				bench_plain_three(b, b + blen, v);
+			}
+			bench_sum_add(&sum, v[0].p, v[0].n, v[1].p, v[1].n, v[2].p, v[2].n);
 		}
 	}
 	frames_secs = cpu_since(t);

@@ -8,62 +8,11 @@
  * prints: RESULT client=raw mode=plain events=N secs=... sum=... got=... cpu_us=... hwm_kib=... rss_kib=...
  */
 #include "../csupport/bench.h"
+#include "../csupport/three.h"
 
 #define READ_SIZE (256 * 1024)
 
 static const char *prog = "rawreader";
-
-typedef struct {
-	const char *p;
-	size_t n;
-} span_t;
-
-/* Value of the line starting with name (name includes ": ") in a plain event body. */
-static void plain_headers(const char *p, const char *end, span_t out[3])
-{
-	int found = 0;
-
-	while (p < end && found < 3) {
-		const char *nl = memchr(p, '\n', (size_t) (end - p));
-		size_t len;
-
-		if (!nl) {
-			nl = end;
-		}
-		len = (size_t) (nl - p);
-		if (len == 0) {
-			break; /* end of the event's headers */
-		}
-		if (p[0] == 'E' && len > 12 && !memcmp(p, "Event-Name: ", 12)) {
-			out[0].p = p + 12, out[0].n = len - 12, found++;
-		} else if (p[0] == 'U' && len > 11 && !memcmp(p, "Unique-ID: ", 11)) {
-			out[1].p = p + 11, out[1].n = len - 11, found++;
-		} else if (p[0] == 'E' && len > 22 && !memcmp(p, "Event-Date-Timestamp: ", 22)) {
-			out[2].p = p + 22, out[2].n = len - 22, found++;
-		}
-		p = nl + 1;
-	}
-}
-
-static void json_value(const char *p, const char *end, const char *key, size_t klen, span_t *out)
-{
-	const char *k = memmem(p, (size_t) (end - p), key, klen), *q;
-
-	if (!k) {
-		return;
-	}
-	k += klen;
-	if ((q = memchr(k, '"', (size_t) (end - k)))) {
-		out->p = k, out->n = (size_t) (q - k);
-	}
-}
-
-static void json_headers(const char *p, const char *end, span_t out[3])
-{
-	json_value(p, end, "\"Event-Name\":\"", 14, &out[0]);
-	json_value(p, end, "\"Unique-ID\":\"", 13, &out[1]);
-	json_value(p, end, "\"Event-Date-Timestamp\":\"", 24, &out[2]);
-}
 
 int main(int argc, char **argv)
 {
@@ -114,13 +63,13 @@ int main(int argc, char **argv)
 			total = hlen + 2 + (size_t) clen;
 			if (total <= avail) {
 				if (is_event) {
-					span_t v[3] = {{"", 0}, {"", 0}, {"", 0}};
+					bench_span_t v[3] = {{"", 0}, {"", 0}, {"", 0}};
 					const char *body = he + 2, *bend = body + clen;
 
 					if (json) {
-						json_headers(body, bend, v);
+						bench_json_three(body, bend, v);
 					} else {
-						plain_headers(body, bend, v);
+						bench_plain_three(body, bend, v);
 					}
 					bench_sum_add(&sum, v[0].p, v[0].n, v[1].p, v[1].n, v[2].p, v[2].n);
 					got++;
