@@ -168,9 +168,18 @@ func (c *conn) offerRaw(b []byte) {
 }
 
 // offerLog queues a log/data message if this listener logs at that level.
+// logsAt reports whether this listener takes log lines of that level.
+func (c *conn) logsAt(level int) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.wantsLog(level)
+}
+
+func (c *conn) wantsLog(level int) bool { return c.authed && !c.closing && c.logLevel >= level }
+
 func (c *conn) offerLog(l *logLine) {
 	c.mu.Lock()
-	if !c.authed || c.closing || c.logLevel < l.level {
+	if !c.wantsLog(l.level) {
 		c.mu.Unlock()
 		return
 	}

@@ -80,6 +80,11 @@ type Event struct {
 
 	once [3]sync.Once
 	enc  [3][]byte
+
+	// The values session subscriptions compare (myevents, filters by session), looked up
+	// once: every listener's subscription asks for them.
+	idsOnce      sync.Once
+	uid, jobUUID string
 }
 
 func newEvent(typ int) *Event { return &Event{typ: typ} }
@@ -89,11 +94,45 @@ func (e *Event) add(name, value string) { e.headers = append(e.headers, Header{n
 // get returns the first header with that name (case-insensitive like the server).
 func (e *Event) get(name string) (string, bool) {
 	for _, h := range e.headers {
-		if strings.EqualFold(h.Name, name) {
+		if asciiEqualFold(h.Name, name) {
 			return h.Value, true
 		}
 	}
 	return "", false
+}
+
+// sessionIDs returns the event's Unique-ID and Job-Owner-UUID. Like its encodings, it is
+// worked out once: an event does not change once it travels.
+func (e *Event) sessionIDs() (uid, jobOwner string) {
+	e.idsOnce.Do(func() {
+		e.uid, _ = e.get("Unique-ID")
+		e.jobUUID, _ = e.get("Job-Owner-UUID")
+	})
+	return e.uid, e.jobUUID
+}
+
+// asciiEqualFold compares header names the way the server does (strcasecmp): ASCII
+// letters without case, every other byte as it is.
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if x == y {
+			continue
+		}
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 func (e *Event) setBody(b string) { e.body, e.hasBody = b, true }

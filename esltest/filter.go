@@ -160,8 +160,7 @@ func (sub *subscription) wants(e *Event) bool {
 		return false
 	}
 	if sub.session != "" {
-		uid, _ := e.get("Unique-ID")
-		owner, _ := e.get("Job-Owner-UUID")
+		uid, owner := e.sessionIDs()
 		if uid != sub.session && owner != sub.session {
 			return false
 		}

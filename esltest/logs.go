@@ -2,6 +2,7 @@ package esltest
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -39,6 +40,13 @@ func (l *logLine) frame() []byte {
 // log sends a log line to the listeners that asked for its level. ch may be
 // nil for lines that belong to no session.
 func (s *Server) log(ch *Channel, level, textChannel int, file, fn string, line int, msg string) {
+	s.busMu.Lock()
+	defer s.busMu.Unlock()
+	conns := s.connList()
+	// Most listeners never ask for logs: the line is not even formatted then.
+	if !slices.ContainsFunc(conns, func(c *conn) bool { return c.logsAt(level) }) {
+		return
+	}
 	l := &logLine{level: level, channel: textChannel, file: file, fn: fn, line: line}
 	if ch != nil {
 		l.uuid = ch.UUID()
@@ -53,9 +61,7 @@ func (s *Server) log(ch *Channel, level, textChannel int, file, fn string, line 
 		l.text = fmt.Sprintf("%s 98.67%% [%s] %s:%d %s\n",
 			time.Now().Format("2006-01-02 15:04:05.000000"), name, file, line, msg)
 	}
-	s.busMu.Lock()
-	defer s.busMu.Unlock()
-	for _, c := range s.connList() {
+	for _, c := range conns {
 		c.offerLog(l)
 	}
 }
