@@ -172,11 +172,7 @@ func (c *conn) command(b *block) bool {
 		if needFull() {
 			return reply("")
 		}
-		c.mu.Lock()
-		was := c.logLevel > -2
-		c.logLevel = -2
-		c.mu.Unlock()
-		if was {
+		if was := c.logLevel.Swap(-2) > -2; was {
 			return reply("+OK no longer logging")
 		}
 		return reply("-ERR not loging")
@@ -341,9 +337,7 @@ func (c *conn) logCommand(args string) string {
 			return "-ERR invalid log level"
 		}
 	}
-	c.mu.Lock()
-	c.logLevel = level
-	c.mu.Unlock()
+	c.logLevel.Store(int32(level))
 	return "+OK log level " + tok + " [" + strconv.Itoa(level) + "]"
 }
 

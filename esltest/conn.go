@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -79,7 +80,7 @@ type conn struct {
 	authed    bool
 	closing   bool
 	sub       subscription
-	logLevel  int // -2: not logging
+	logLevel  atomic.Int32 // -2: not logging; atomic, so the log fan-out can skip a listener without its lock
 	queue     [][]byte
 	queued    int
 	lost      int
@@ -106,8 +107,8 @@ func newConn(s *Server, nc net.Conn, outbound bool) *conn {
 		wake:     make(chan struct{}, 1),
 		streams:  make(chan *streamJob),
 		aborted:  make(chan struct{}),
-		logLevel: -2,
 	}
+	c.logLevel.Store(-2)
 	var f Faults
 	if s.cfg.faults != nil && !outbound {
 		f = *s.cfg.faults
@@ -168,18 +169,13 @@ func (c *conn) offerRaw(b []byte) {
 }
 
 // offerLog queues a log/data message if this listener logs at that level.
-// logsAt reports whether this listener takes log lines of that level.
-func (c *conn) logsAt(level int) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.wantsLog(level)
-}
-
-func (c *conn) wantsLog(level int) bool { return c.authed && !c.closing && c.logLevel >= level }
+// logsAt reports whether this listener asked for log lines of that level (offerLog checks
+// the rest under the lock).
+func (c *conn) logsAt(level int) bool { return int(c.logLevel.Load()) >= level }
 
 func (c *conn) offerLog(l *logLine) {
 	c.mu.Lock()
-	if !c.wantsLog(l.level) {
+	if !c.authed || c.closing || !c.logsAt(l.level) {
 		c.mu.Unlock()
 		return
 	}
