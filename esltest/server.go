@@ -108,6 +108,7 @@ type Server struct {
 	mu        sync.Mutex
 	closed    bool
 	conns     map[*conn]struct{}
+	connSnap  []*conn // conns as a slice, nil after a change (connList)
 	channels  []*Channel
 	apis      map[string]func(args string) string
 	globals   map[string]string
@@ -303,6 +304,7 @@ func (s *Server) register(c *conn) bool {
 		return false
 	}
 	s.conns[c] = struct{}{}
+	s.connSnap = nil
 	s.stats.active.Add(1)
 	return true
 }
@@ -311,19 +313,24 @@ func (s *Server) unregister(c *conn) {
 	s.mu.Lock()
 	if _, ok := s.conns[c]; ok {
 		delete(s.conns, c)
+		s.connSnap = nil
 		s.stats.active.Add(-1)
 	}
 	s.mu.Unlock()
 }
 
+// connList returns the connections, as a slice that the caller must not change: it is
+// shared until a connection comes or goes, as every event and log line goes through it.
 func (s *Server) connList() []*conn {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]*conn, 0, len(s.conns))
-	for c := range s.conns {
-		out = append(out, c)
+	if s.connSnap == nil {
+		s.connSnap = make([]*conn, 0, len(s.conns))
+		for c := range s.conns {
+			s.connSnap = append(s.connSnap, c)
+		}
 	}
-	return out
+	return s.connSnap
 }
 
 // fire delivers an event to every listener whose subscription wants it.
