@@ -2608,6 +2608,20 @@ static inline int map_any(const uint64_t *m, size_t from, size_t to)
 	return (to & 63) && (m[e] & (((uint64_t) 1 << (to & 63)) - 1)) != 0;
 }
 
+/* The position of the next set bit of map m, going on from block *blk whose bits not taken
+ * yet are *bits. The caller stops at the bit at the end of the text. */
+static inline size_t next_quote(const uint64_t *m, size_t *blk, uint64_t *bits)
+{
+	size_t at;
+
+	while (!*bits) {
+		*bits = m[++*blk];
+	}
+	at = (*blk << 6) + (size_t) __builtin_ctzll(*bits);
+	*bits &= *bits - 1;
+	return at;
+}
+
 /* esl_wire_json_check for the JSON FreeSWITCH writes: one compact object ('{' first, '}'
  * last, no white space) of string members with no escape at all. Strings then end at the
  * next quote, so the whole text is mapped once and each member found with two bit scans
@@ -2621,7 +2635,8 @@ static int json_check_compact(esl_wire_t *w, const char *json, size_t len, esl_w
 	size_t nblk = len / 64 + 1, rest = len % 64, b, p = 1, nmember = 0;
 	/* the member table, when every offset fits; a member takes 6 bytes at least ("":"",) */
 	int table = len <= UINT16_MAX && member_room(w, len / 6 + 1);
-	uint64_t *quote, *col, *br, bad, keep = ((uint64_t) 1 << rest) - 1;
+	uint64_t *quote, *col, *br, bad, keep = ((uint64_t) 1 << rest) - 1, qbits;
+	size_t qblk;
 	unsigned char tail[64] = { 0 };
 
 	if (len < 2 || t[0] != '{' || t[len - 1] != '}' || nblk + 1 > SIZE_MAX / 3 || !(quote = mask_room(w, 3 * (nblk + 1)))) {
@@ -2657,19 +2672,25 @@ static int json_check_compact(esl_wire_t *w, const char *json, size_t len, esl_w
 	col[b] &= keep;
 	br[b] &= keep;
 	quote[b + 1] = col[b + 1] = br[b + 1] = 0;
+	/* With no backslash a member is exactly four quotes ("key":"value"), so the quotes are
+	 * taken from the map one after another, each the next set bit, instead of being searched
+	 * for from where the last one was. Every position taken is checked at once, and the quote
+	 * at the end of the text fails every check, so no take goes past it. */
+	qblk = 0;
+	qbits = quote[0];
 	for (;;) {
 		size_t ks = p + 1, ke, vs, ve;
 		unsigned seen;
 
-		if (t[p] != '"') {
+		if (next_quote(quote, &qblk, &qbits) != p) {
 			return 0;
 		}
-		ke = next_stop(quote, ks);
-		if (ke + 2 >= len || t[ke + 1] != ':' || t[ke + 2] != '"') {
+		ke = next_quote(quote, &qblk, &qbits);
+		if (ke + 2 >= len || t[ke + 1] != ':' || next_quote(quote, &qblk, &qbits) != ke + 2) {
 			return 0;
 		}
 		vs = ke + 3;
-		ve = next_stop(quote, vs);
+		ve = next_quote(quote, &qblk, &qbits);
 		if (ve + 1 >= len) {
 			return 0;
 		}
