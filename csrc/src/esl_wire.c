@@ -2361,11 +2361,27 @@ static int odd_bytes(const unsigned char *t, size_t len, const uint64_t *pct, si
 	return 0;
 }
 
+/* The position of the next set bit of map m, going on from block *blk whose bits not taken
+ * yet are *bits. Taking the bits in order keeps the search off the chain of dependent
+ * loads that a search from a position would be. The caller stops at the bit at the end of
+ * the text. */
+static inline size_t next_set_bit(const uint64_t *m, size_t *blk, uint64_t *bits)
+{
+	size_t at;
+
+	while (!*bits) {
+		*bits = m[++*blk];
+	}
+	at = (*blk << 6) + (size_t) __builtin_ctzll(*bits);
+	*bits &= *bits - 1;
+	return at;
+}
+
 int esl_wire_plain_check(esl_wire_t *w, const char *text, size_t len, esl_wire_text_info_t *out)
 {
 	const unsigned char *t = (const unsigned char *) text;
-	uint64_t *lf, *col, *pct;
-	size_t q = 0, h = len, c = 0, nline = 0, half;
+	uint64_t *lf, *col, *pct, lbits, cbits;
+	size_t q = 0, h = len, c = 0, nline = 0, half, lblk = 0, cblk = 0;
 	int nevname = 0, have_cl = 0, sep = 0, table;
 
 	memset(out, 0, sizeof(*out));
@@ -2383,10 +2399,15 @@ int esl_wire_plain_check(esl_wire_t *w, const char *text, size_t len, esl_wire_t
 	}
 	/* the lines of the header section, as scan_lines splits an inner event's: a line at a
 	 * time, from its first ':' and its end; the rest of each line is looked at below, for the
-	 * whole section at once. c is the first ':' at or after q: the search for a value's
-	 * other colons ends at the next line's first one, which is kept for that line. */
+	 * whole section at once. Line ends and colons are taken from their maps in order, each
+	 * the next set bit: every line takes one line end, and c, the first ':' at or after q,
+	 * is followed by the value's other colons up to the next line's first one, which is kept
+	 * for that line. Both maps end with a bit at the end of the text, and nothing is taken
+	 * after it (q passes the end; a colon at the end makes every later line one without). */
+	lbits = lf[0];
+	cbits = col[0];
 	if (len) {
-		c = next_stop(col, 0);
+		c = next_set_bit(col, &cblk, &cbits);
 	}
 	while (q < len) {
 		size_t e, v;
@@ -2396,7 +2417,7 @@ int esl_wire_plain_check(esl_wire_t *w, const char *text, size_t len, esl_wire_t
 			sep = 1;
 			break;
 		}
-		e = next_stop(lf, q);
+		e = next_set_bit(lf, &lblk, &lbits);
 		if (c > e || c == len) {
 			/* a line without ':' is skipped; so is a last line without one */
 			q = e + 1;
@@ -2428,7 +2449,7 @@ int esl_wire_plain_check(esl_wire_t *w, const char *text, size_t len, esl_wire_t
 		}
 		/* the array marker needs "ARRAY" before a ':' of the value (or an escaped one, or
 		 * escaped letters: both are looked for below) */
-		for (c = next_stop(col, c + 1); c < e; c = next_stop(col, c + 1)) {
+		for (c = next_set_bit(col, &cblk, &cbits); c < e; c = next_set_bit(col, &cblk, &cbits)) {
 			if (c - v >= 5 && !memcmp(t + c - 5, "ARRAY", 5)) {
 				return 0;
 			}
@@ -2608,20 +2629,6 @@ static inline int map_any(const uint64_t *m, size_t from, size_t to)
 	return (to & 63) && (m[e] & (((uint64_t) 1 << (to & 63)) - 1)) != 0;
 }
 
-/* The position of the next set bit of map m, going on from block *blk whose bits not taken
- * yet are *bits. The caller stops at the bit at the end of the text. */
-static inline size_t next_quote(const uint64_t *m, size_t *blk, uint64_t *bits)
-{
-	size_t at;
-
-	while (!*bits) {
-		*bits = m[++*blk];
-	}
-	at = (*blk << 6) + (size_t) __builtin_ctzll(*bits);
-	*bits &= *bits - 1;
-	return at;
-}
-
 /* esl_wire_json_check for the JSON FreeSWITCH writes: one compact object ('{' first, '}'
  * last, no white space) of string members with no escape at all. Strings then end at the
  * next quote, so the whole text is mapped once and each member found with two bit scans
@@ -2682,15 +2689,15 @@ static int json_check_compact(esl_wire_t *w, const char *json, size_t len, esl_w
 		size_t ks = p + 1, ke, vs, ve;
 		unsigned seen;
 
-		if (next_quote(quote, &qblk, &qbits) != p) {
+		if (next_set_bit(quote, &qblk, &qbits) != p) {
 			return 0;
 		}
-		ke = next_quote(quote, &qblk, &qbits);
-		if (ke + 2 >= len || t[ke + 1] != ':' || next_quote(quote, &qblk, &qbits) != ke + 2) {
+		ke = next_set_bit(quote, &qblk, &qbits);
+		if (ke + 2 >= len || t[ke + 1] != ':' || next_set_bit(quote, &qblk, &qbits) != ke + 2) {
 			return 0;
 		}
 		vs = ke + 3;
-		ve = next_quote(quote, &qblk, &qbits);
+		ve = next_set_bit(quote, &qblk, &qbits);
 		if (ve + 1 >= len) {
 			return 0;
 		}
