@@ -1262,6 +1262,26 @@ static inline void copy_span(char *o, const unsigned char *s, size_t n, size_t f
 	memcpy(o, s, n);
 }
 
+/* The first stop at or after q, for a scan that only moves forward: the stops before q
+ * are dropped and the one returned is taken, so each stop of the map is read once, in order,
+ * off the chain of dependent loads a search from q would be. The map ends with a stop at
+ * the end of the text, after which the scan asks for nothing. */
+static inline size_t stop_from(const uint64_t *m, size_t *blk, uint64_t *bits, size_t q)
+{
+	for (;;) {
+		size_t at;
+
+		while (!*bits) {
+			*bits = m[++*blk];
+		}
+		at = (*blk << 6) + (size_t) __builtin_ctzll(*bits);
+		*bits &= *bits - 1;
+		if (at >= q) {
+			return at;
+		}
+	}
+}
+
 /* Splits text into lines, writing each name and its URL-decoded value, NUL-terminated, one
  * after another into w->text. Only two hex digits form an escape, and "%00" stays as it is
  * (decoding it would cut the value). Outer blocks skip CR/LF runs before a line and spaces and
@@ -1286,6 +1306,8 @@ static inline __attribute__((always_inline)) int scan_lines_mode(esl_wire_t *w, 
 	const uint64_t *m;
 	char *o;
 	int nevname = 0;
+	size_t mblk = 0;
+	uint64_t mbits;
 
 	memset(sc, 0, sizeof(*sc));
 	sc->event_id = ESL_EVENT_CUSTOM;
@@ -1296,6 +1318,7 @@ static inline __attribute__((always_inline)) int scan_lines_mode(esl_wire_t *w, 
 	}
 
 	o = w->text;
+	mbits = m[0];
 	for (;;) {
 		size_t ns, nlen, nstart, vstart, value_len;
 		unsigned int h33;
@@ -1317,12 +1340,12 @@ static inline __attribute__((always_inline)) int scan_lines_mode(esl_wire_t *w, 
 		}
 
 		/* the name, up to ':' */
-		ns = next_stop(m, q);
+		ns = stop_from(m, &mblk, &mbits, q);
 		if (ns < len && t[ns] != ':') {
 			/* rare: '[' or '%' in a name */
 			while (ns < len && (t[ns] == '[' || t[ns] == '%')) {
 				bracket |= t[ns] == '[';
-				ns = next_stop(m, ns + 1);
+				ns = stop_from(m, &mblk, &mbits, ns + 1);
 			}
 		}
 		if (ns >= len) {
@@ -1370,7 +1393,7 @@ static inline __attribute__((always_inline)) int scan_lines_mode(esl_wire_t *w, 
 		vstart = q;
 		decoding = !spans;
 		for (;;) {
-			size_t x = next_stop(m, q);
+			size_t x = stop_from(m, &mblk, &mbits, q);
 			unsigned char c, hi, lo;
 
 			if (decoding) {

@@ -312,6 +312,18 @@ static void test_outer_rules(void)
 	CHECK_STR(esl_event_get_header(ev, "C"), "d");
 	esl_event_destroy(&ev);
 
+	/* CR/LF runs before a line are skipped, line ends included ("\n\r\r\n" ends no
+	 * block): the scan that skips them goes past stops of the line map */
+	ev = PARSE("A: 1\n\r\r\nB: 2\n\r\r\r\r\nC: 3\n\n");
+	CHECK(ev != NULL);
+	if (ev) {
+		CHECK_STR(esl_event_get_header(ev, "A"), "1");
+		CHECK_STR(esl_event_get_header(ev, "B"), "2");
+		CHECK_STR(esl_event_get_header(ev, "C"), "3");
+		CHECK_INT(header_count(ev), 4);
+		esl_event_destroy(&ev);
+	}
+
 	/* 16.1b: a line without ':' is skipped on its own; a Content-Length after it counts */
 	ev = PARSE("Content-Type: x\nno colon here\nContent-Length: 2\n\nhi");
 	CHECK(ev != NULL);
