@@ -3,6 +3,8 @@ package esl
 import (
 	"strconv"
 	"strings"
+
+	"github.com/cgoesl/esl/internal/ascii"
 )
 
 // Commands are built here, in Go, and written whole. The event socket frames a command as
@@ -73,7 +75,7 @@ func rawCommand(op, cmd string) ([]byte, error) {
 func contentLength(head string) (n int, ok, present bool) {
 	for _, line := range strings.Split(head, "\n")[1:] {
 		name, val, found := strings.Cut(line, ":")
-		if !found || !asciiEqualFold(name, "content-length") {
+		if !found || !ascii.EqualFold(name, "content-length") {
 			continue
 		}
 		if present {
@@ -189,7 +191,7 @@ func eventCommand(op, first string, ev *Event) ([]byte, error) {
 	b.WriteByte('\n')
 	for i := 0; i < ev.count(); i++ {
 		name, value := ev.nameAt(i), ev.valueAt(i)
-		if asciiEqualFold(name, "content-length") {
+		if ascii.EqualFold(name, "content-length") {
 			continue
 		}
 		if name == "" || strings.IndexAny(name, ":\r\n\x00") >= 0 {
@@ -225,7 +227,7 @@ func eventCommand(op, first string, ev *Event) ([]byte, error) {
 // number.
 func eslTrue(s string) bool {
 	for _, w := range []string{"yes", "on", "true", "enabled", "active", "allow"} {
-		if asciiEqualFold(s, w) {
+		if ascii.EqualFold(s, w) {
 			return true
 		}
 	}

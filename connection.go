@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/cgoesl/esl/internal/ascii"
 )
 
 // Connection is one event-socket connection: inbound (NewConnection, Dial) or outbound
@@ -183,7 +185,7 @@ func (s *connState) readLoop() {
 // isReply tells replies (matched in order to the commands) from everything else. As in
 // esl_send_recv, a message without Content-Type counts as a reply.
 func isReply(ct string) bool {
-	return ct == "" || asciiEqualFold(ct, "command/reply") || asciiEqualFold(ct, "api/response")
+	return ct == "" || ascii.EqualFold(ct, "command/reply") || ascii.EqualFold(ct, "api/response")
 }
 
 // route hands one received message on, in the order received. Events (and the replies to

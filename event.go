@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/cgoesl/esl/internal/ascii"
 )
 
 // Priority is the priority of an event (esl_priority_t).
@@ -93,7 +95,7 @@ func NewEvent(eventType string, subclass ...string) *Event {
 	if len(subclass) > 0 {
 		sub = subclass[0]
 	}
-	if asciiEqualFold(eventType, "json") && sub != "" {
+	if ascii.EqualFold(eventType, "json") && sub != "" {
 		e, err := NewEventJSON(sub)
 		if err != nil {
 			logGo(LogLevelError, "esl: invalid JSON for a new event", slog.String("error", err.Error()))
@@ -138,7 +140,7 @@ func (e *Event) Serialize(format ...string) string {
 	if e == nil {
 		return ""
 	}
-	if len(format) > 0 && asciiEqualFold(format[0], "json") {
+	if len(format) > 0 && ascii.EqualFold(format[0], "json") {
 		return e.serializeJSON()
 	}
 	return e.serializePlain(true)
@@ -397,14 +399,14 @@ func (e *Event) find(name string) int {
 	if e.form == formPacked {
 		for i := range e.recs {
 			r := &e.recs[i]
-			if int(r.nameLen) == len(name) && asciiEqualFold(e.data[r.nameOff:r.nameOff+r.nameLen], name) {
+			if int(r.nameLen) == len(name) && ascii.EqualFold(e.data[r.nameOff:r.nameOff+r.nameLen], name) {
 				return i
 			}
 		}
 		return -1
 	}
 	for i := range e.headers {
-		if asciiEqualFold(e.headers[i].name, name) {
+		if ascii.EqualFold(e.headers[i].name, name) {
 			return i
 		}
 	}
@@ -417,7 +419,7 @@ func (e *Event) delHeader(name, val string) {
 	e.unpack()
 	out := e.headers[:0]
 	for _, h := range e.headers {
-		if asciiEqualFold(h.name, name) && (val == "" || h.value == val) {
+		if ascii.EqualFold(h.name, name) && (val == "" || h.value == val) {
 			continue
 		}
 		out = append(out, h)
@@ -593,29 +595,6 @@ func atoi(s string) int {
 		return -n
 	}
 	return n
-}
-
-// asciiEqualFold compares like strcasecmp in the C locale.
-func asciiEqualFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		ca, cb := a[i], b[i]
-		if ca == cb {
-			continue
-		}
-		if 'A' <= ca && ca <= 'Z' {
-			ca += 'a' - 'A'
-		}
-		if 'A' <= cb && cb <= 'Z' {
-			cb += 'a' - 'A'
-		}
-		if ca != cb {
-			return false
-		}
-	}
-	return true
 }
 
 // cstr cuts s at its first NUL, as the C serializers see it.

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf16"
+
+	"github.com/cgoesl/esl/internal/ascii"
 )
 
 // serializeJSON produces exactly what esl_event_serialize_json prints: cJSON's formatted
@@ -179,9 +181,9 @@ func (p *jsonParser) object(e *Event) error {
 				return err
 			}
 			switch {
-			case asciiEqualFold(name, "_body"):
+			case ascii.EqualFold(name, "_body"):
 				e.body, e.hasBody = v, true
-			case asciiEqualFold(name, "event-name"):
+			case ascii.EqualFold(name, "event-name"):
 				e.delHeader("Event-Name", "")
 				if id, ok := nameEvent(v); ok {
 					e.id = id

@@ -1,5 +1,7 @@
 package esl
 
+import "github.com/cgoesl/esl/internal/ascii"
+
 // eventNames is the esl_event_types_t table: index = event id.
 var eventNames = [...]string{
 	"CUSTOM", "CLONE", "CHANNEL_CREATE", "CHANNEL_DESTROY", "CHANNEL_STATE",
@@ -46,7 +48,7 @@ func eventName(id int) string {
 // or equals name minus its first 13 characters (which accepts SWITCH_EVENT_XXX).
 func nameEvent(name string) (int, bool) {
 	for id, n := range eventNames {
-		if asciiEqualFold(name, n) || (len(name) > 13 && asciiEqualFold(name[13:], n)) {
+		if ascii.EqualFold(name, n) || (len(name) > 13 && ascii.EqualFold(name[13:], n)) {
 			return id, true
 		}
 	}

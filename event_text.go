@@ -4,6 +4,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/cgoesl/esl/internal/ascii"
 )
 
 // A received plain or JSON event that none of libesl's header rules would change (the C
@@ -33,7 +35,7 @@ func (e *Event) findText(name string) (string, bool) {
 		// escapes, C checked), and only the member found is read further
 		d := e.data
 		for _, at := range e.memberAt {
-			if k := int(at) + 1; k+len(name) < len(d) && d[k+len(name)] == '"' && asciiEqualFold(d[k:k+len(name)], name) {
+			if k := int(at) + 1; k+len(name) < len(d) && d[k+len(name)] == '"' && ascii.EqualFold(d[k:k+len(name)], name) {
 				_, val, _, _ := jsonMember(d, int(at))
 				return jsonValue(val), true
 			}
@@ -44,7 +46,7 @@ func (e *Event) findText(name string) (string, bool) {
 		for p, ok := jsonStart(e.data), true; ok; {
 			var key, val string
 			key, val, p, ok = jsonMember(e.data, p)
-			if ok && len(key) == len(name) && asciiEqualFold(key, name) && !isBodyKey(key) {
+			if ok && len(key) == len(name) && ascii.EqualFold(key, name) && !isBodyKey(key) {
 				return jsonValue(val), true
 			}
 		}
@@ -64,7 +66,7 @@ func (e *Event) findText(name string) (string, bool) {
 			if int(l) != len(name) {
 				continue
 			}
-			if at := int(starts[i]); at+len(name) < len(h) && asciiEqualFold(h[at:at+len(name)], name) {
+			if at := int(starts[i]); at+len(name) < len(h) && ascii.EqualFold(h[at:at+len(name)], name) {
 				v := h[at+len(name)+1:]
 				if i := strings.IndexByte(v, '\n'); i >= 0 {
 					v = v[:i]
@@ -81,7 +83,7 @@ func (e *Event) findText(name string) (string, bool) {
 		} else {
 			h = ""
 		}
-		if len(line) > len(name) && line[len(name)] == ':' && asciiEqualFold(line[:len(name)], name) {
+		if len(line) > len(name) && line[len(name)] == ':' && ascii.EqualFold(line[:len(name)], name) {
 			return plainValue(line[len(name)+1:]), true
 		}
 	}
@@ -130,7 +132,7 @@ func (e *Event) textTable() []header {
 
 // isBodyKey reports whether a JSON member is the body ("_body", any case), not a header.
 func isBodyKey(key string) bool {
-	return len(key) == 5 && asciiEqualFold(key, "_body")
+	return len(key) == 5 && ascii.EqualFold(key, "_body")
 }
 
 // jsonStart is where the first member of a JSON text event starts: after the '{'.

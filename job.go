@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/cgoesl/esl/internal/ascii"
 )
 
 // Job is a background API command started by BackgroundJob. Its result arrives as a
@@ -136,7 +138,7 @@ func (t *jobTable) noteCommand(cmd []byte) {
 		return
 	}
 	switch {
-	case asciiEqualFold(fields[0], "event") || asciiEqualFold(fields[0], "events"):
+	case ascii.EqualFold(fields[0], "event") || ascii.EqualFold(fields[0], "events"):
 		if len(fields) > 1 {
 			for _, f := range []string{"plain", "json", "xml"} {
 				if fields[1] == f {
@@ -146,7 +148,7 @@ func (t *jobTable) noteCommand(cmd []byte) {
 				}
 			}
 		}
-	case asciiEqualFold(fields[0], "noevents") || asciiEqualFold(fields[0], "nixevent"):
+	case ascii.EqualFold(fields[0], "noevents") || ascii.EqualFold(fields[0], "nixevent"):
 		t.mu.Lock()
 		t.subscribed = false
 		t.mu.Unlock()

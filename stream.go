@@ -5,6 +5,8 @@ import (
 	"iter"
 	"runtime"
 	"strings"
+
+	"github.com/cgoesl/esl/internal/ascii"
 )
 
 // replyError turns a -ERR reply into an error wrapping ErrCommand: a command/reply whose
@@ -16,7 +18,7 @@ func replyError(op string, ev *Event) error {
 	if t := ev.GetHeader("Reply-Text"); strings.HasPrefix(t, "-ERR") {
 		return newError(op, strings.TrimSpace(t), ErrCommand)
 	}
-	if asciiEqualFold(ev.GetHeader("Content-Type"), "api/response") && strings.HasPrefix(ev.body, "-ERR") {
+	if ascii.EqualFold(ev.GetHeader("Content-Type"), "api/response") && strings.HasPrefix(ev.body, "-ERR") {
 		return newError(op, strings.TrimSpace(ev.body), ErrCommand)
 	}
 	return nil

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/cgoesl/esl/internal/ascii"
 )
 
 // Header is one event header. Values are raw (not URL-encoded); a value that
@@ -94,7 +96,7 @@ func (e *Event) add(name, value string) { e.headers = append(e.headers, Header{n
 // get returns the first header with that name (case-insensitive like the server).
 func (e *Event) get(name string) (string, bool) {
 	for _, h := range e.headers {
-		if asciiEqualFold(h.Name, name) {
+		if ascii.EqualFold(h.Name, name) {
 			return h.Value, true
 		}
 	}
@@ -109,30 +111,6 @@ func (e *Event) sessionIDs() (uid, jobOwner string) {
 		e.jobUUID, _ = e.get("Job-Owner-UUID")
 	})
 	return e.uid, e.jobUUID
-}
-
-// asciiEqualFold compares header names the way the server does (strcasecmp): ASCII
-// letters without case, every other byte as it is.
-func asciiEqualFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if x == y {
-			continue
-		}
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 func (e *Event) setBody(b string) { e.body, e.hasBody = b, true }
