@@ -399,7 +399,7 @@ func (e *Event) find(name string) int {
 	if e.form == formPacked {
 		for i := range e.recs {
 			r := &e.recs[i]
-			if int(r.nameLen) == len(name) && ascii.EqualFold(e.data[r.nameOff:r.nameOff+r.nameLen], name) {
+			if ascii.EqualFold(e.data[r.nameOff:r.nameOff+r.nameLen], name) {
 				return i
 			}
 		}

@@ -46,7 +46,7 @@ func (e *Event) findText(name string) (string, bool) {
 		for p, ok := jsonStart(e.data), true; ok; {
 			var key, val string
 			key, val, p, ok = jsonMember(e.data, p)
-			if ok && len(key) == len(name) && ascii.EqualFold(key, name) && !isBodyKey(key) {
+			if ok && ascii.EqualFold(key, name) && !isBodyKey(key) {
 				return jsonValue(val), true
 			}
 		}
@@ -132,7 +132,7 @@ func (e *Event) textTable() []header {
 
 // isBodyKey reports whether a JSON member is the body ("_body", any case), not a header.
 func isBodyKey(key string) bool {
-	return len(key) == 5 && ascii.EqualFold(key, "_body")
+	return ascii.EqualFold(key, "_body")
 }
 
 // jsonStart is where the first member of a JSON text event starts: after the '{'.

@@ -168,11 +168,11 @@ func (c *conn) offerRaw(b []byte) {
 	c.signal()
 }
 
-// offerLog queues a log/data message if this listener logs at that level.
 // logsAt reports whether this listener asked for log lines of that level (offerLog checks
 // the rest under the lock).
 func (c *conn) logsAt(level int) bool { return int(c.logLevel.Load()) >= level }
 
+// offerLog queues a log/data message if this listener logs at that level.
 func (c *conn) offerLog(l *logLine) {
 	c.mu.Lock()
 	if !c.authed || c.closing || !c.logsAt(l.level) {

@@ -4,7 +4,7 @@
  * bench cycles) are held in memory and parsed round after round:
  *
  *   frames  each message's end ("\n\n", then Content-Length bytes) and the three values
- *           of its event, found by the raw reader's own code (three.h: it stops at the third)
+ *           of its event, found by the raw reader's own code (rawscan.h: it stops at the third)
  *   recv    esl_wire_feed and esl_wire_next, then esl_wire_decode_inner: what
  *           esl_recv_event does with the bytes it read, up to handle.last_ievent; the three
  *           headers read, both events destroyed
@@ -25,7 +25,7 @@
 #include <strings.h>
 
 #include "../csupport/bench.h"
-#include "../csupport/three.h"
+#include "../csupport/rawscan.h"
 #include "esl_wire.h"
 
 static const char *prog = "parsebench";
@@ -105,20 +105,16 @@ static msg_t *load(const char *file, int json, size_t *count)
 	}
 	fclose(f);
 	while (off < len) {
-		const char *h = data + off, *he = memmem(h, len - off, "\n\n", 2), *cl;
-		size_t hlen, body = 0;
+		const char *h = data + off;
+		size_t hlen, body;
+		bench_frame_t f;
 
-		if (!he) {
+		if (!bench_frame(h, len - off, &f)) {
 			break;
 		}
-		hlen = (size_t) (he - h) + 2;
-		if ((cl = memmem(h, hlen, "Content-Length: ", 16))) {
-			body = (size_t) strtoul(cl + 16, NULL, 10);
-		}
-		if (off + hlen + body > len) {
-			break;
-		}
-		if (body && memmem(h, hlen, ctype, strlen(ctype))) {
+		hlen = f.hlen + 2;
+		body = f.clen;
+		if (body && f.is_event && memmem(h, hlen, ctype, strlen(ctype))) {
 			msg_t *nm = realloc(m, (n + 1) * sizeof(*m));
 			if (!nm || !(nm[n].frame = malloc(hlen + body + 1))) {
 				die("out of memory");
@@ -149,16 +145,6 @@ static void report(const char *step, const char *mode, size_t events, size_t lin
 	printf("PARSE step=%s mode=%s events=%zu ns_event=%.1f ns_line=%.2f of_frames=%.2f sum=%016llx\n", step, mode, events,
 		   secs * 1e9 / (double) events, secs * 1e9 / (double) lines, frames_secs > 0 ? secs / frames_secs : 1.0,
 		   (unsigned long long) sum->h);
-}
-
-/* The message's end the way a reader finds it in a stream: the header block's "\n\n",
- * then Content-Length. */
-static const char *frame_body(const msg_t *m, size_t *blen)
-{
-	const char *he = memmem(m->frame, m->frame_len, "\n\n", 2), *cl = memmem(m->frame, (size_t) (he - m->frame), "Content-Length: ", 16);
-
-	*blen = cl ? (size_t) strtoul(cl + 16, NULL, 10) : 0;
-	return he + 2;
 }
 
 int main(int argc, char **argv)
@@ -194,14 +180,18 @@ int main(int argc, char **argv)
 	for (r = 0; r < rounds; r++) {
 		for (i = 0; i < n; i++) {
 			bench_span_t v[3] = { { "", 0 }, { "", 0 }, { "", 0 } };
-			size_t blen;
-			const char *b = frame_body(&m[i], &blen);
+			bench_frame_t f;
+			const char *b;
 
 			/* as the raw reader does */
+			if (!bench_frame(m[i].frame, m[i].frame_len, &f) || !f.is_event) {
+				die("message %zu not framed as an event", i);
+			}
+			b = m[i].frame + f.hlen + 2;
 			if (json) {
-				bench_json_three(b, b + blen, v);
+				bench_json_three(b, b + f.clen, v);
 			} else {
-				bench_plain_three(b, b + blen, v);
+				bench_plain_three(b, b + f.clen, v);
 			}
 			bench_sum_add(&sum, v[0].p, v[0].n, v[1].p, v[1].n, v[2].p, v[2].n);
 		}

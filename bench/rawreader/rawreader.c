@@ -8,7 +8,7 @@
  * prints: RESULT client=raw mode=plain events=N secs=... sum=... got=... cpu_us=... hwm_kib=... rss_kib=...
  */
 #include "../csupport/bench.h"
-#include "../csupport/three.h"
+#include "../csupport/rawscan.h"
 
 #define READ_SIZE (256 * 1024)
 
@@ -38,57 +38,36 @@ int main(int argc, char **argv)
 	}
 	bench_sum_init(&sum);
 	while (got < n) {
-		const char *b = buf + pos, *he, *line, *hend;
-		size_t avail = len - pos, hlen, total;
-		long clen = 0;
-		int is_event = 0;
+		const char *b = buf + pos;
+		bench_frame_t f;
 
-		he = avail >= 2 ? memmem(b, avail, "\n\n", 2) : NULL;
-		if (he) {
-			hlen = (size_t) (he - b);
-			/* the outer header block: Content-Length and Content-Type */
-			for (line = b, hend = he; line < hend;) {
-				const char *nl = memchr(line, '\n', (size_t) (hend - line));
+		if (bench_frame(b, len - pos, &f)) {
+			if (f.is_event) {
+				bench_span_t v[3] = {{"", 0}, {"", 0}, {"", 0}};
+				const char *body = b + f.hlen + 2, *bend = body + f.clen;
 
-				if (!nl) {
-					nl = hend;
+				if (json) {
+					bench_json_three(body, bend, v);
+				} else {
+					bench_plain_three(body, bend, v);
 				}
-				if (nl - line > 16 && !memcmp(line, "Content-Length: ", 16)) {
-					clen = atol(line + 16);
-				} else if (nl - line > 24 && !memcmp(line, "Content-Type: text/event", 24)) {
-					is_event = 1;
+				bench_sum_add(&sum, v[0].p, v[0].n, v[1].p, v[1].n, v[2].p, v[2].n);
+				got++;
+			} else if (state == 0) { /* auth/request */
+				snprintf(cmd, sizeof(cmd), "auth %s\n\n", password);
+				bench_write_all(fd, cmd, strlen(cmd));
+				state = 1;
+			} else if (state == 1) { /* the auth reply */
+				if (!memmem(b, f.hlen, "+OK", 3)) {
+					bench_die(prog, "authentication failed");
 				}
-				line = nl + 1;
+				t0 = bench_now();
+				snprintf(cmd, sizeof(cmd), "event %s ALL\n\n", json ? "json" : "plain");
+				bench_write_all(fd, cmd, strlen(cmd));
+				state = 2;
 			}
-			total = hlen + 2 + (size_t) clen;
-			if (total <= avail) {
-				if (is_event) {
-					bench_span_t v[3] = {{"", 0}, {"", 0}, {"", 0}};
-					const char *body = he + 2, *bend = body + clen;
-
-					if (json) {
-						bench_json_three(body, bend, v);
-					} else {
-						bench_plain_three(body, bend, v);
-					}
-					bench_sum_add(&sum, v[0].p, v[0].n, v[1].p, v[1].n, v[2].p, v[2].n);
-					got++;
-				} else if (state == 0) { /* auth/request */
-					snprintf(cmd, sizeof(cmd), "auth %s\n\n", password);
-					bench_write_all(fd, cmd, strlen(cmd));
-					state = 1;
-				} else if (state == 1) { /* the auth reply */
-					if (!memmem(b, hlen, "+OK", 3)) {
-						bench_die(prog, "authentication failed");
-					}
-					t0 = bench_now();
-					snprintf(cmd, sizeof(cmd), "event %s ALL\n\n", json ? "json" : "plain");
-					bench_write_all(fd, cmd, strlen(cmd));
-					state = 2;
-				}
-				pos += total;
-				continue;
-			}
+			pos += f.total;
+			continue;
 		}
 		/* need more bytes: keep the partial message at the start of the buffer */
 		if (pos > 0) {

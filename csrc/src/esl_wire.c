@@ -1175,32 +1175,46 @@ static void map_blocks(const unsigned char *t, size_t n, uint64_t *m)
 	}
 }
 
-/* The 64 bits of the map that start at q (the map ends with a block of zeros). */
-static inline uint64_t map_window(const uint64_t *m, size_t q)
-{
-	size_t b = q >> 6;
-	unsigned s = (unsigned) (q & 63);
+/* Reads the set bits of a bit map (one word per 64 bytes of text, a bit at the end of the
+ * text) in order. Each bit is taken straight from its word, so finding the next one is off
+ * the chain of dependent loads and shifts that a search from a position would be. A scan
+ * never asks for more after the bit at the end of the text. */
+typedef struct {
+	const uint64_t *map;
+	size_t blk;    /* the word being read */
+	uint64_t bits; /* its bits not taken yet */
+} bit_cursor_t;
 
-	return (m[b] >> s) | ((m[b + 1] << 1) << (63 - s));
+static inline bit_cursor_t bit_cursor(const uint64_t *map)
+{
+	bit_cursor_t c = { map, 0, map[0] };
+
+	return c;
 }
 
-/* The first stop at or after q (the map has a bit at the end of the text). One look
- * covers the 64 bytes from q, so lines shorter than that take no loop. */
-static inline size_t next_stop(const uint64_t *m, size_t q)
+/* The position of the next set bit, which is taken. */
+static inline size_t bit_next(bit_cursor_t *c)
 {
-	uint64_t bits = map_window(m, q);
-	size_t b;
+	size_t at;
 
-	if (bits) {
-		return q + (size_t) __builtin_ctzll(bits);
+	while (!c->bits) {
+		c->bits = c->map[++c->blk];
 	}
-	/* the window ended inside the next block: go on from there */
-	b = (q >> 6) + 1;
-	bits = m[b] & (~(uint64_t) 0 << (q & 63));
-	while (!bits) {
-		bits = m[++b];
-	}
-	return (b << 6) + (size_t) __builtin_ctzll(bits);
+	at = (c->blk << 6) + (size_t) __builtin_ctzll(c->bits);
+	c->bits &= c->bits - 1;
+	return at;
+}
+
+/* The first set bit at or after q, for a scan that only moves forward: bits before q are
+ * dropped, and the one returned is taken. */
+static inline size_t bit_from(bit_cursor_t *c, size_t q)
+{
+	size_t at;
+
+	do {
+		at = bit_next(c);
+	} while (at < q);
+	return at;
 }
 
 /* w->mask with room for words words (kept from message to message); NULL when memory ran out. */
@@ -1220,15 +1234,15 @@ static uint64_t *mask_room(esl_wire_t *w, size_t words)
 	return w->mask;
 }
 
-/* The stop map of a whole text in w->mask, with a stop at the end of the text and a block of
- * zeros after it (for map_window). NULL when memory ran out. */
+/* The stop map of a whole text in w->mask (nblk words), with a stop at the end of the text.
+ * NULL when memory ran out. */
 static const uint64_t *map_text(esl_wire_t *w, const unsigned char *t, size_t len)
 {
 	size_t nblk = len / 64 + 1, b = nblk - 1, rest = len - 64 * b;
 	unsigned char tail[64] = { 0 };
 	uint64_t *m;
 
-	if (!(m = mask_room(w, nblk + 1))) {
+	if (!(m = mask_room(w, nblk))) {
 		return NULL;
 	}
 	map_blocks(t, b, m);
@@ -1238,7 +1252,6 @@ static const uint64_t *map_text(esl_wire_t *w, const unsigned char *t, size_t le
 	}
 	block_map(tail, &m[b]);
 	m[b] = (m[b] & (((uint64_t) 1 << rest) - 1)) | ((uint64_t) 1 << rest);
-	m[b + 1] = 0;
 	return m;
 }
 
@@ -1260,26 +1273,6 @@ static inline void copy_span(char *o, const unsigned char *s, size_t n, size_t f
 	(void) far;
 #endif
 	memcpy(o, s, n);
-}
-
-/* The first stop at or after q, for a scan that only moves forward: the stops before q
- * are dropped and the one returned is taken, so each stop of the map is read once, in order,
- * off the chain of dependent loads a search from q would be. The map ends with a stop at
- * the end of the text, after which the scan asks for nothing. */
-static inline size_t stop_from(const uint64_t *m, size_t *blk, uint64_t *bits, size_t q)
-{
-	for (;;) {
-		size_t at;
-
-		while (!*bits) {
-			*bits = m[++*blk];
-		}
-		at = (*blk << 6) + (size_t) __builtin_ctzll(*bits);
-		*bits &= *bits - 1;
-		if (at >= q) {
-			return at;
-		}
-	}
 }
 
 /* Splits text into lines, writing each name and its URL-decoded value, NUL-terminated, one
@@ -1306,8 +1299,7 @@ static inline __attribute__((always_inline)) int scan_lines_mode(esl_wire_t *w, 
 	const uint64_t *m;
 	char *o;
 	int nevname = 0;
-	size_t mblk = 0;
-	uint64_t mbits;
+	bit_cursor_t stops;
 
 	memset(sc, 0, sizeof(*sc));
 	sc->event_id = ESL_EVENT_CUSTOM;
@@ -1318,7 +1310,7 @@ static inline __attribute__((always_inline)) int scan_lines_mode(esl_wire_t *w, 
 	}
 
 	o = w->text;
-	mbits = m[0];
+	stops = bit_cursor(m);
 	for (;;) {
 		size_t ns, nlen, nstart, vstart, value_len;
 		unsigned int h33;
@@ -1340,12 +1332,12 @@ static inline __attribute__((always_inline)) int scan_lines_mode(esl_wire_t *w, 
 		}
 
 		/* the name, up to ':' */
-		ns = stop_from(m, &mblk, &mbits, q);
+		ns = bit_from(&stops, q);
 		if (ns < len && t[ns] != ':') {
 			/* rare: '[' or '%' in a name */
 			while (ns < len && (t[ns] == '[' || t[ns] == '%')) {
 				bracket |= t[ns] == '[';
-				ns = stop_from(m, &mblk, &mbits, ns + 1);
+				ns = bit_from(&stops, ns + 1);
 			}
 		}
 		if (ns >= len) {
@@ -1393,7 +1385,7 @@ static inline __attribute__((always_inline)) int scan_lines_mode(esl_wire_t *w, 
 		vstart = q;
 		decoding = !spans;
 		for (;;) {
-			size_t x = stop_from(m, &mblk, &mbits, q);
+			size_t x = bit_from(&stops, q);
 			unsigned char c, hi, lo;
 
 			if (decoding) {
@@ -2318,20 +2310,19 @@ __attribute__((target("avx2"))) static void line_blocks_avx2(const unsigned char
 }
 #endif
 
-/* The three line maps of a whole text in w->mask (each nblk + 1 words: the last block, then a
- * block of zeros), with a bit at the end of the text in the LF and ':' maps so next_stop
- * always finds one. 0, or -1 when memory ran out. */
+/* The three line maps of a whole text in w->mask (nblk words each), with a bit at the end of
+ * the text in the LF and ':' maps, so a scan always finds one. 0, or -1 when memory ran out. */
 static int line_maps(esl_wire_t *w, const unsigned char *t, size_t len, uint64_t **lf, uint64_t **col, uint64_t **pct)
 {
 	size_t nblk = len / 64 + 1, b = nblk - 1, rest = len - 64 * b, b2;
 	unsigned char tail[64] = { 0 };
 	uint64_t keep = ((uint64_t) 1 << rest) - 1, end = (uint64_t) 1 << rest;
 
-	if (nblk + 1 > SIZE_MAX / 3 || !(*lf = mask_room(w, 3 * (nblk + 1)))) {
+	if (nblk > SIZE_MAX / 3 || !(*lf = mask_room(w, 3 * nblk))) {
 		return -1;
 	}
-	*col = *lf + nblk + 1;
-	*pct = *col + nblk + 1;
+	*col = *lf + nblk;
+	*pct = *col + nblk;
 #ifdef HAVE_MAP_BLOCKS_AVX2
 	if (__builtin_cpu_supports("avx2")) {
 		line_blocks_avx2(t, b, *lf, *col, *pct);
@@ -2349,7 +2340,6 @@ static int line_maps(esl_wire_t *w, const unsigned char *t, size_t len, uint64_t
 	(*lf)[b] = ((*lf)[b] & keep) | end;
 	(*col)[b] = ((*col)[b] & keep) | end;
 	(*pct)[b] &= keep;
-	(*lf)[b + 1] = (*col)[b + 1] = (*pct)[b + 1] = 0;
 	return 0;
 }
 
@@ -2384,27 +2374,12 @@ static int odd_bytes(const unsigned char *t, size_t len, const uint64_t *pct, si
 	return 0;
 }
 
-/* The position of the next set bit of map m, going on from block *blk whose bits not taken
- * yet are *bits. Taking the bits in order keeps the search off the chain of dependent
- * loads that a search from a position would be. The caller stops at the bit at the end of
- * the text. */
-static inline size_t next_set_bit(const uint64_t *m, size_t *blk, uint64_t *bits)
-{
-	size_t at;
-
-	while (!*bits) {
-		*bits = m[++*blk];
-	}
-	at = (*blk << 6) + (size_t) __builtin_ctzll(*bits);
-	*bits &= *bits - 1;
-	return at;
-}
-
 int esl_wire_plain_check(esl_wire_t *w, const char *text, size_t len, esl_wire_text_info_t *out)
 {
 	const unsigned char *t = (const unsigned char *) text;
-	uint64_t *lf, *col, *pct, lbits, cbits;
-	size_t q = 0, h = len, c = 0, nline = 0, half, lblk = 0, cblk = 0;
+	uint64_t *lf, *col, *pct;
+	bit_cursor_t ends, colons;
+	size_t q = 0, h = len, c, nline = 0, half;
 	int nevname = 0, have_cl = 0, sep = 0, table;
 
 	memset(out, 0, sizeof(*out));
@@ -2422,16 +2397,13 @@ int esl_wire_plain_check(esl_wire_t *w, const char *text, size_t len, esl_wire_t
 	}
 	/* the lines of the header section, as scan_lines splits an inner event's: a line at a
 	 * time, from its first ':' and its end; the rest of each line is looked at below, for the
-	 * whole section at once. Line ends and colons are taken from their maps in order, each
-	 * the next set bit: every line takes one line end, and c, the first ':' at or after q,
-	 * is followed by the value's other colons up to the next line's first one, which is kept
-	 * for that line. Both maps end with a bit at the end of the text, and nothing is taken
-	 * after it (q passes the end; a colon at the end makes every later line one without). */
-	lbits = lf[0];
-	cbits = col[0];
-	if (len) {
-		c = next_set_bit(col, &cblk, &cbits);
-	}
+	 * whole section at once. Every line takes one line end, and c, the first ':' at or after
+	 * q, is followed by the value's other colons up to the next line's first one, which is
+	 * kept for that line. Nothing is taken after the bit at the end of the text (q passes
+	 * the end; a colon at the end makes every later line one without). */
+	ends = bit_cursor(lf);
+	colons = bit_cursor(col);
+	c = bit_next(&colons);
 	while (q < len) {
 		size_t e, v;
 
@@ -2440,7 +2412,7 @@ int esl_wire_plain_check(esl_wire_t *w, const char *text, size_t len, esl_wire_t
 			sep = 1;
 			break;
 		}
-		e = next_set_bit(lf, &lblk, &lbits);
+		e = bit_next(&ends);
 		if (c > e || c == len) {
 			/* a line without ':' is skipped; so is a last line without one */
 			q = e + 1;
@@ -2472,7 +2444,7 @@ int esl_wire_plain_check(esl_wire_t *w, const char *text, size_t len, esl_wire_t
 		}
 		/* the array marker needs "ARRAY" before a ':' of the value (or an escaped one, or
 		 * escaped letters: both are looked for below) */
-		for (c = next_set_bit(col, &cblk, &cbits); c < e; c = next_set_bit(col, &cblk, &cbits)) {
+		for (c = bit_next(&colons); c < e; c = bit_next(&colons)) {
 			if (c - v >= 5 && !memcmp(t + c - 5, "ARRAY", 5)) {
 				return 0;
 			}
@@ -2665,15 +2637,15 @@ static int json_check_compact(esl_wire_t *w, const char *json, size_t len, esl_w
 	size_t nblk = len / 64 + 1, rest = len % 64, b, p = 1, nmember = 0;
 	/* the member table, when every offset fits; a member takes 6 bytes at least ("":"",) */
 	int table = len <= UINT16_MAX && member_room(w, len / 6 + 1);
-	uint64_t *quote, *col, *br, bad, keep = ((uint64_t) 1 << rest) - 1, qbits;
-	size_t qblk;
+	uint64_t *quote, *col, *br, bad, keep = ((uint64_t) 1 << rest) - 1;
+	bit_cursor_t quotes;
 	unsigned char tail[64] = { 0 };
 
-	if (len < 2 || t[0] != '{' || t[len - 1] != '}' || nblk + 1 > SIZE_MAX / 3 || !(quote = mask_room(w, 3 * (nblk + 1)))) {
+	if (len < 2 || t[0] != '{' || t[len - 1] != '}' || nblk > SIZE_MAX / 3 || !(quote = mask_room(w, 3 * nblk))) {
 		return 0;
 	}
-	col = quote + nblk + 1;
-	br = col + nblk + 1;
+	col = quote + nblk;
+	br = col + nblk;
 #ifdef HAVE_MAP_BLOCKS_AVX2
 	if (__builtin_cpu_supports("avx2")) {
 		if (json_blocks_avx2(t, nblk - 1, quote, col, br)) {
@@ -2701,26 +2673,23 @@ static int json_check_compact(esl_wire_t *w, const char *json, size_t len, esl_w
 	quote[b] = (quote[b] & keep) | (uint64_t) 1 << rest;
 	col[b] &= keep;
 	br[b] &= keep;
-	quote[b + 1] = col[b + 1] = br[b + 1] = 0;
-	/* With no backslash a member is exactly four quotes ("key":"value"), so the quotes are
-	 * taken from the map one after another, each the next set bit, instead of being searched
-	 * for from where the last one was. Every position taken is checked at once, and the quote
-	 * at the end of the text fails every check, so no take goes past it. */
-	qblk = 0;
-	qbits = quote[0];
+	/* With no backslash a member is exactly four quotes ("key":"value"), taken one after
+	 * another. Every position taken is checked at once, and the quote at the end of the text
+	 * fails every check, so none is taken after it. */
+	quotes = bit_cursor(quote);
 	for (;;) {
 		size_t ks = p + 1, ke, vs, ve;
 		unsigned seen;
 
-		if (next_set_bit(quote, &qblk, &qbits) != p) {
+		if (bit_next(&quotes) != p) {
 			return 0;
 		}
-		ke = next_set_bit(quote, &qblk, &qbits);
-		if (ke + 2 >= len || t[ke + 1] != ':' || next_set_bit(quote, &qblk, &qbits) != ke + 2) {
+		ke = bit_next(&quotes);
+		if (ke + 2 >= len || t[ke + 1] != ':' || bit_next(&quotes) != ke + 2) {
 			return 0;
 		}
 		vs = ke + 3;
-		ve = next_set_bit(quote, &qblk, &qbits);
+		ve = bit_next(&quotes);
 		if (ve + 1 >= len) {
 			return 0;
 		}

@@ -1,12 +1,49 @@
 /*
- * three.h: how the raw reader finds the three values it reads in an event (header only),
- * shared with parsebench so that its "frames" step times exactly this code. Nothing is
- * decoded or copied: each value is a span of the event text.
+ * rawscan.h: how the raw reader scans a stream (header only): each message's end, and the
+ * three values it reads in an event. Shared with parsebench, whose "frames" step so times
+ * exactly this code. Nothing is decoded or copied: each value is a span of the text.
  */
-#ifndef BENCH_THREE_H
-#define BENCH_THREE_H
+#ifndef BENCH_RAWSCAN_H
+#define BENCH_RAWSCAN_H
 
+#include <stdlib.h>
 #include <string.h>
+
+/* One message's frame: its outer header block is hlen bytes before the "\n\n", its body the
+ * clen bytes after, total bytes in all. */
+typedef struct {
+	size_t hlen, clen, total;
+	int is_event; /* Content-Type: text/event-... */
+} bench_frame_t;
+
+/* Frames the message at b (avail bytes buffered): 1 when it is buffered whole, 0 when more
+ * bytes are needed. Only Content-Length and Content-Type are looked at. */
+static inline int bench_frame(const char *b, size_t avail, bench_frame_t *f)
+{
+	const char *he = avail >= 2 ? memmem(b, avail, "\n\n", 2) : NULL, *line;
+
+	if (!he) {
+		return 0;
+	}
+	f->hlen = (size_t) (he - b);
+	f->clen = 0;
+	f->is_event = 0;
+	for (line = b; line < he;) {
+		const char *nl = memchr(line, '\n', (size_t) (he - line));
+
+		if (!nl) {
+			nl = he;
+		}
+		if (nl - line > 16 && !memcmp(line, "Content-Length: ", 16)) {
+			f->clen = (size_t) atol(line + 16);
+		} else if (nl - line > 24 && !memcmp(line, "Content-Type: text/event", 24)) {
+			f->is_event = 1;
+		}
+		line = nl + 1;
+	}
+	f->total = f->hlen + 2 + f->clen;
+	return f->total <= avail;
+}
 
 typedef struct {
 	const char *p;
