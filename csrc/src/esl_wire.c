@@ -2480,7 +2480,10 @@ typedef struct {
 	size_t body_len;
 } json_check_t;
 
-static int json_check_member(void *ctx, const char *key, size_t klen, const char *val, size_t vlen, unsigned seen)
+/* (inlined into json_check_compact, whose loop it is most of; the general check calls it
+ * through its sink) */
+static inline __attribute__((always_inline)) int json_check_member(void *ctx, const char *key, size_t klen,
+																   const char *val, size_t vlen, unsigned seen)
 {
 	json_check_t *jc = ctx;
 	unsigned kseen = seen & ((1u << ESL_JSON_VALUE_SHIFT) - 1), vseen = seen >> ESL_JSON_VALUE_SHIFT;
@@ -2628,16 +2631,17 @@ static inline int map_any(const uint64_t *m, size_t from, size_t to)
  * last, no white space) of string members with no escape at all. Strings then end at the
  * next quote, so the whole text is mapped once and each member found with two bit scans
  * instead of being read byte by byte; every member still goes through json_check_member,
- * with the flags the reader would have given. 1 when the event is accepted (out filled);
- * 0 when it is not that shape (or memory ran out): the general check decides. */
+ * with the flags it reads ('[' in the name, the array marker's "::" in the value). 1 when
+ * the event is accepted (out filled); 0 when it is not that shape (or memory ran out): the
+ * general check decides. */
 static int json_check_compact(esl_wire_t *w, const char *json, size_t len, esl_wire_text_info_t *out)
 {
 	const unsigned char *t = (const unsigned char *) json;
 	json_check_t jc = { 0, ESL_EVENT_CUSTOM, NULL, 0 };
 	size_t nblk = len / 64 + 1, rest = len % 64, b, p = 1, nmember = 0;
 	/* the member table, when every offset fits; a member takes 6 bytes at least ("":"",) */
-	int table = len <= UINT16_MAX && member_room(w, len / 6 + 1);
-	uint64_t *quote, *col, *br, bad, keep = ((uint64_t) 1 << rest) - 1;
+	uint16_t *at = len <= UINT16_MAX && member_room(w, len / 6 + 1) ? w->member_at : NULL;
+	uint64_t *quote, *col, *br, bad, keep = ((uint64_t) 1 << rest) - 1, any_pair = 0, any_bracket = 0;
 	bit_cursor_t quotes;
 	unsigned char tail[64] = { 0 };
 
@@ -2673,6 +2677,15 @@ static int json_check_compact(esl_wire_t *w, const char *json, size_t len, esl_w
 	quote[b] = (quote[b] & keep) | (uint64_t) 1 << rest;
 	col[b] &= keep;
 	br[b] &= keep;
+	/* json_check_member asks only about '[' in a name and about the array marker in a value,
+	 * and the marker holds "::": the colon map keeps the first colon of each "::" (a pair
+	 * never crosses a quote, so it lies inside one string). Both maps are nearly always
+	 * empty, and a member is looked up in a map only when it has a bit at all. */
+	for (b = 0; b < nblk; b++) {
+		col[b] &= (col[b] >> 1) | (b + 1 < nblk ? col[b + 1] << 63 : 0);
+		any_pair |= col[b];
+		any_bracket |= br[b];
+	}
 	/* With no backslash a member is exactly four quotes ("key":"value"), taken one after
 	 * another. Every position taken is checked at once, and the quote at the end of the text
 	 * fails every check, so none is taken after it. */
@@ -2693,14 +2706,14 @@ static int json_check_compact(esl_wire_t *w, const char *json, size_t len, esl_w
 		if (ve + 1 >= len) {
 			return 0;
 		}
-		seen = (map_any(col, ks, ke) ? ESL_JSON_COLON : 0) | (map_any(br, ks, ke) ? ESL_JSON_BRACKET : 0) |
-			   ((map_any(col, vs, ve) ? ESL_JSON_COLON : 0) | (map_any(br, vs, ve) ? ESL_JSON_BRACKET : 0)) << ESL_JSON_VALUE_SHIFT;
+		seen = (any_bracket && map_any(br, ks, ke) ? ESL_JSON_BRACKET : 0) |
+			   (any_pair && map_any(col, vs, ve) ? ESL_JSON_COLON << ESL_JSON_VALUE_SHIFT : 0);
 		if (json_check_member(&jc, json + ks, ke - ks, json + vs, ve - vs, seen)) {
 			return 0;
 		}
 		/* a "_body" member is the body (json_check_member took its value), not a header */
-		if (table && jc.body != json + vs) {
-			w->member_at[nmember++] = (uint16_t) p;
+		if (at && jc.body != json + vs) {
+			at[nmember++] = (uint16_t) p;
 		}
 		if (t[ve + 1] == '}') {
 			if (ve + 2 != len) {
@@ -2714,8 +2727,8 @@ static int json_check_compact(esl_wire_t *w, const char *json, size_t len, esl_w
 		p = ve + 2;
 	}
 	json_check_answer(&jc, json, len, out);
-	if (table) {
-		out->member_at = w->member_at;
+	if (at) {
+		out->member_at = at;
 		out->nmember = nmember;
 	}
 	return 1;

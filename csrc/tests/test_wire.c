@@ -489,7 +489,7 @@ static void test_fuzz_regressions(void)
 
 	for (vlen = 0; vlen <= 200; vlen++) {
 		/* exactly as long as the text, so AddressSanitizer sees any read past it */
-		size_t len = 3 + vlen + 1 + 5 + 1, i;
+		size_t len = 3 + vlen + 6, i; /* "Va:", the value, "\nB: c\n" */
 		char *text = malloc(len), why[300];
 		esl_wire_t *b = esl_wire_create();
 		esl_event_t *ea = NULL, *eb = NULL;
@@ -1151,6 +1151,26 @@ static void test_plain_check(void)
 		}
 		CHECK_INT(esl_wire_json_check(w, json_cases[1].text, strlen(json_cases[1].text), &ti), 1);
 		CHECK(ti.has_body && ti.body_len == 4 && !memcmp(json_cases[1].text + ti.body_off, "b\\tc", 4));
+	}
+	{
+		/* the array marker's "::" at every offset of the compact check's 64-byte blocks, and
+		 * so across each block boundary; a value with single colons only is taken */
+		char text[300];
+		int pad;
+
+		for (pad = 0; pad < 140; pad++) {
+			int n = snprintf(text, sizeof(text), "{\"Pad\":\"%.*s\",\"A\":\"ARRAY::x|:y\"}", pad + 1,
+							 "pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp"
+							 "pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp");
+			int r = esl_wire_json_check(w, text, (size_t) n, &ti);
+
+			if (r != 0) {
+				fprintf(stderr, "JSON check of %s: %d\n", text, r);
+			}
+			CHECK_INT(r, 0);
+			memcpy(strstr(text, "::"), "x:", 2);
+			CHECK_INT(esl_wire_json_check(w, text, (size_t) n, &ti), 1);
+		}
 	}
 	eslt_free_list(files);
 	esl_wire_destroy(&w);
