@@ -2540,37 +2540,40 @@ static void json_check_answer(const json_check_t *jc, const char *json, size_t l
 	}
 }
 
-/* The maps of 64 bytes of JSON text for json_check_compact: quotes, colons and '['; *bad
- * gets the bytes that end the compact path (backslash and control bytes, NUL included). */
-static inline void json_block(const unsigned char *b, uint64_t *quote, uint64_t *bad, uint64_t *col, uint64_t *br)
+/* The maps of 64 bytes of JSON text for json_check_compact: quotes, backslashes, colons and
+ * '['; *bad gets the bytes that end the compact path (control bytes, NUL included). */
+static inline void json_block(const unsigned char *b, uint64_t *quote, uint64_t *bsl, uint64_t *bad, uint64_t *col,
+							  uint64_t *br)
 {
 #if defined(__SSE2__)
 	const __m128i qt = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), ctl = _mm_set1_epi8(0x1F);
 	const __m128i c = _mm_set1_epi8(':'), l = _mm_set1_epi8('[');
-	uint64_t mq = 0, mb = 0, mc = 0, ml = 0;
+	uint64_t mq = 0, ms = 0, mb = 0, mc = 0, ml = 0;
 	int i;
 
 	for (i = 0; i < 4; i++) {
 		__m128i v = _mm_loadu_si128((const __m128i *) (const void *) (b + 16 * i));
-		__m128i odd = _mm_or_si128(_mm_cmpeq_epi8(v, bs), _mm_cmpeq_epi8(_mm_max_epu8(v, ctl), ctl));
 
 		mq |= (uint64_t) (unsigned) _mm_movemask_epi8(_mm_cmpeq_epi8(v, qt)) << (16 * i);
-		mb |= (uint64_t) (unsigned) _mm_movemask_epi8(odd) << (16 * i);
+		ms |= (uint64_t) (unsigned) _mm_movemask_epi8(_mm_cmpeq_epi8(v, bs)) << (16 * i);
+		mb |= (uint64_t) (unsigned) _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(v, ctl), ctl)) << (16 * i);
 		mc |= (uint64_t) (unsigned) _mm_movemask_epi8(_mm_cmpeq_epi8(v, c)) << (16 * i);
 		ml |= (uint64_t) (unsigned) _mm_movemask_epi8(_mm_cmpeq_epi8(v, l)) << (16 * i);
 	}
 #else
-	uint64_t mq = 0, mb = 0, mc = 0, ml = 0;
+	uint64_t mq = 0, ms = 0, mb = 0, mc = 0, ml = 0;
 	int i;
 
 	for (i = 0; i < 64; i++) {
 		mq |= (uint64_t) (b[i] == '"') << i;
-		mb |= (uint64_t) (b[i] == '\\' || b[i] < 0x20) << i;
+		ms |= (uint64_t) (b[i] == '\\') << i;
+		mb |= (uint64_t) (b[i] < 0x20) << i;
 		mc |= (uint64_t) (b[i] == ':') << i;
 		ml |= (uint64_t) (b[i] == '[') << i;
 	}
 #endif
 	*quote = mq;
+	*bsl = ms;
 	*bad = mb;
 	*col = mc;
 	*br = ml;
@@ -2579,27 +2582,28 @@ static inline void json_block(const unsigned char *b, uint64_t *quote, uint64_t 
 #ifdef HAVE_MAP_BLOCKS_AVX2
 /* json_block for n whole blocks, 32 bytes per compare; 1 when a block has a byte that ends the
  * compact path (the maps are then incomplete), else 0. */
-__attribute__((target("avx2"))) static int json_blocks_avx2(const unsigned char *t, size_t n, uint64_t *quote, uint64_t *col,
-															uint64_t *br)
+__attribute__((target("avx2"))) static int json_blocks_avx2(const unsigned char *t, size_t n, uint64_t *quote, uint64_t *bsl,
+															uint64_t *col, uint64_t *br)
 {
 	const __m256i qt = _mm256_set1_epi8('"'), bs = _mm256_set1_epi8('\\'), ctl = _mm256_set1_epi8(0x1F);
 	const __m256i c = _mm256_set1_epi8(':'), l = _mm256_set1_epi8('[');
 	size_t b;
 
-#define ODD(v) _mm256_or_si256(_mm256_cmpeq_epi8(v, bs), _mm256_cmpeq_epi8(_mm256_max_epu8(v, ctl), ctl))
+#define CTL(v) _mm256_cmpeq_epi8(_mm256_max_epu8(v, ctl), ctl)
 	for (b = 0; b < n; b++) {
 		const unsigned char *q = t + 64 * b;
 		__m256i v0 = _mm256_loadu_si256((const __m256i *) (const void *) q);
 		__m256i v1 = _mm256_loadu_si256((const __m256i *) (const void *) (q + 32));
 
-		if (!_mm256_testz_si256(_mm256_or_si256(ODD(v0), ODD(v1)), _mm256_set1_epi8(-1))) {
+		if (!_mm256_testz_si256(_mm256_or_si256(CTL(v0), CTL(v1)), _mm256_set1_epi8(-1))) {
 			return 1;
 		}
 		quote[b] = MASK64(v0, v1, qt);
+		bsl[b] = MASK64(v0, v1, bs);
 		col[b] = MASK64(v0, v1, c);
 		br[b] = MASK64(v0, v1, l);
 	}
-#undef ODD
+#undef CTL
 	return 0;
 }
 #endif
@@ -2627,13 +2631,41 @@ static inline int map_any(const uint64_t *m, size_t from, size_t to)
 	return (to & 63) && (m[e] & (((uint64_t) 1 << (to & 63)) - 1)) != 0;
 }
 
+/* Takes the escaped quotes of a JSON text out of its quote map, so that each string ends at
+ * its next quote: a backslash that is not itself escaped escapes the byte after it, which
+ * must make one of JSON's one-character escapes. 0, or -1 at a \u escape (it could spell the
+ * array marker or a name's letters) or an invalid one: the general check decides those. */
+static int json_unescape_quotes(const unsigned char *t, size_t len, uint64_t *quote, const uint64_t *bsl, size_t nblk)
+{
+	size_t b, free_from = 0;
+
+	for (b = 0; b < nblk; b++) {
+		uint64_t bits = bsl[b];
+
+		while (bits) {
+			size_t q = (b << 6) + (size_t) __builtin_ctzll(bits), e = q + 1;
+
+			bits &= bits - 1;
+			if (q < free_from) {
+				continue; /* the escaped byte of the backslash before it */
+			}
+			if (e >= len || !t[e] || !strchr("\"\\/bfnrt", t[e])) {
+				return -1;
+			}
+			quote[e >> 6] &= ~((uint64_t) 1 << (e & 63));
+			free_from = e + 1;
+		}
+	}
+	return 0;
+}
+
 /* esl_wire_json_check for the JSON FreeSWITCH writes: one compact object ('{' first, '}'
- * last, no white space) of string members with no escape at all. Strings then end at the
- * next quote, so the whole text is mapped once and each member found with two bit scans
- * instead of being read byte by byte; every member still goes through json_check_member,
- * with the flags it reads ('[' in the name, the array marker's "::" in the value). 1 when
- * the event is accepted (out filled); 0 when it is not that shape (or memory ran out): the
- * general check decides. */
+ * last, no white space) of string members with one-character escapes at most. With the
+ * escaped quotes taken out, strings end at the next quote, so the whole text is mapped once
+ * and each member found with two bit scans instead of being read byte by byte; every member
+ * still goes through json_check_member, with the flags it reads ('[' in the name, the array
+ * marker's "::" in the value, escapes). 1 when the event is accepted (out filled); 0 when it
+ * is not that shape (or memory ran out): the general check decides. */
 static int json_check_compact(esl_wire_t *w, const char *json, size_t len, esl_wire_text_info_t *out)
 {
 	const unsigned char *t = (const unsigned char *) json;
@@ -2641,18 +2673,20 @@ static int json_check_compact(esl_wire_t *w, const char *json, size_t len, esl_w
 	size_t nblk = len / 64 + 1, rest = len % 64, b, p = 1, nmember = 0;
 	/* the member table, when every offset fits; a member takes 6 bytes at least ("":"",) */
 	uint16_t *at = len <= UINT16_MAX && member_room(w, len / 6 + 1) ? w->member_at : NULL;
-	uint64_t *quote, *col, *br, bad, keep = ((uint64_t) 1 << rest) - 1, any_pair = 0, any_bracket = 0;
+	uint64_t *quote, *bsl, *col, *br, bad, keep = ((uint64_t) 1 << rest) - 1;
+	uint64_t any_pair = 0, any_bracket = 0, any_escape = 0;
 	bit_cursor_t quotes;
 	unsigned char tail[64] = { 0 };
 
-	if (len < 2 || t[0] != '{' || t[len - 1] != '}' || nblk > SIZE_MAX / 3 || !(quote = mask_room(w, 3 * nblk))) {
+	if (len < 2 || t[0] != '{' || t[len - 1] != '}' || nblk > SIZE_MAX / 4 || !(quote = mask_room(w, 4 * nblk))) {
 		return 0;
 	}
-	col = quote + nblk;
+	bsl = quote + nblk;
+	col = bsl + nblk;
 	br = col + nblk;
 #ifdef HAVE_MAP_BLOCKS_AVX2
 	if (__builtin_cpu_supports("avx2")) {
-		if (json_blocks_avx2(t, nblk - 1, quote, col, br)) {
+		if (json_blocks_avx2(t, nblk - 1, quote, bsl, col, br)) {
 			return 0;
 		}
 		b = nblk - 1;
@@ -2660,7 +2694,7 @@ static int json_check_compact(esl_wire_t *w, const char *json, size_t len, esl_w
 #endif
 	{
 		for (b = 0; b + 1 < nblk; b++) {
-			json_block(t + 64 * b, &quote[b], &bad, &col[b], &br[b]);
+			json_block(t + 64 * b, &quote[b], &bsl[b], &bad, &col[b], &br[b]);
 			if (bad) {
 				return 0;
 			}
@@ -2669,7 +2703,7 @@ static int json_check_compact(esl_wire_t *w, const char *json, size_t len, esl_w
 	if (rest) {
 		memcpy(tail, t + 64 * b, rest);
 	}
-	json_block(tail, &quote[b], &bad, &col[b], &br[b]);
+	json_block(tail, &quote[b], &bsl[b], &bad, &col[b], &br[b]);
 	if (bad & keep) {
 		return 0;
 	}
@@ -2677,18 +2711,23 @@ static int json_check_compact(esl_wire_t *w, const char *json, size_t len, esl_w
 	quote[b] = (quote[b] & keep) | (uint64_t) 1 << rest;
 	col[b] &= keep;
 	br[b] &= keep;
-	/* json_check_member asks only about '[' in a name and about the array marker in a value,
+	bsl[b] &= keep;
+	/* json_check_member asks only about '[' in a name, about the array marker in a value,
 	 * and the marker holds "::": the colon map keeps the first colon of each "::" (a pair
-	 * never crosses a quote, so it lies inside one string). Both maps are nearly always
-	 * empty, and a member is looked up in a map only when it has a bit at all. */
+	 * never crosses a quote, so it lies inside one string), and about escapes. These maps are
+	 * nearly always empty, and a member is looked up in a map only when it has a bit at all. */
 	for (b = 0; b < nblk; b++) {
 		col[b] &= (col[b] >> 1) | (b + 1 < nblk ? col[b + 1] << 63 : 0);
 		any_pair |= col[b];
 		any_bracket |= br[b];
+		any_escape |= bsl[b];
 	}
-	/* With no backslash a member is exactly four quotes ("key":"value"), taken one after
-	 * another. Every position taken is checked at once, and the quote at the end of the text
-	 * fails every check, so none is taken after it. */
+	if (any_escape && json_unescape_quotes(t, len, quote, bsl, nblk)) {
+		return 0;
+	}
+	/* A member is then exactly four quotes ("key":"value"), taken one after another. Every
+	 * position taken is checked at once, and the quote at the end of the text fails every
+	 * check, so none is taken after it. */
 	quotes = bit_cursor(quote);
 	for (;;) {
 		size_t ks = p + 1, ke, vs, ve;
@@ -2708,6 +2747,10 @@ static int json_check_compact(esl_wire_t *w, const char *json, size_t len, esl_w
 		}
 		seen = (any_bracket && map_any(br, ks, ke) ? ESL_JSON_BRACKET : 0) |
 			   (any_pair && map_any(col, vs, ve) ? ESL_JSON_COLON << ESL_JSON_VALUE_SHIFT : 0);
+		if (any_escape) {
+			seen |= (map_any(bsl, ks, ke) ? ESL_JSON_ESCAPE : 0) |
+					(map_any(bsl, vs, ve) ? ESL_JSON_ESCAPE << ESL_JSON_VALUE_SHIFT : 0);
+		}
 		if (json_check_member(&jc, json + ks, ke - ks, json + vs, ve - vs, seen)) {
 			return 0;
 		}
