@@ -2659,115 +2659,174 @@ static int json_unescape_quotes(const unsigned char *t, size_t len, uint64_t *qu
 	return 0;
 }
 
-/* esl_wire_json_check for the JSON FreeSWITCH writes: one compact object ('{' first, '}'
- * last, no white space) of string members with one-character escapes at most. With the
- * escaped quotes taken out, strings end at the next quote, so the whole text is mapped once
- * and each member found with two bit scans instead of being read byte by byte; every member
- * still goes through json_check_member, with the flags it reads ('[' in the name, the array
- * marker's "::" in the value, escapes). 1 when the event is accepted (out filled); 0 when it
- * is not that shape (or memory ran out): the general check decides. */
-static int json_check_compact(esl_wire_t *w, const char *json, size_t len, esl_wire_text_info_t *out)
-{
-	const unsigned char *t = (const unsigned char *) json;
-	json_check_t jc = { 0, ESL_EVENT_CUSTOM, NULL, 0 };
-	size_t nblk = len / 64 + 1, rest = len % 64, b, p = 1, nmember = 0;
-	/* the member table, when every offset fits; a member takes 6 bytes at least ("":"",) */
-	uint16_t *at = len <= UINT16_MAX && member_room(w, len / 6 + 1) ? w->member_at : NULL;
-	uint64_t *quote, *bsl, *col, *br, bad, keep = ((uint64_t) 1 << rest) - 1;
-	uint64_t any_pair = 0, any_bracket = 0, any_escape = 0;
+/* The maps of a compact JSON object (json_compact_maps). */
+typedef struct {
+	uint64_t *quote, *bsl, *col, *br;
+	uint64_t any_pair, any_bracket, any_escape;
+} json_maps_t;
+
+/* Where the member walk is: the quotes not taken yet, and where the next member starts (0
+ * after the last). The caller keeps it apart from the maps, so that it stays in registers. */
+typedef struct {
 	bit_cursor_t quotes;
+	size_t p;
+} json_walk_t;
+
+/* One member of a compact object: its key is t[ks, ke), its value t[vs, ve), p is its
+ * opening quote. seen has the flags json_check_member and json_member read: '[' in the key,
+ * the array marker's "::" in the value (the first colon of every "::" is mapped; a pair never
+ * crosses a quote, so it lies inside one string), and escapes in either. */
+typedef struct {
+	size_t p, ks, ke, vs, ve;
+	unsigned seen;
+} json_walk_member_t;
+
+/* Maps the JSON FreeSWITCH writes: one compact object ('{' first, '}' last, no white space)
+ * of string members with one-character escapes at most. With the escaped quotes taken out,
+ * strings end at the next quote, so each member is then found with four bit scans instead
+ * of being read byte by byte. 0, or -1 when the text is not of that kind (or memory ran out):
+ * the general reader decides. */
+static int json_compact_maps(esl_wire_t *w, const unsigned char *t, size_t len, json_maps_t *m)
+{
+	size_t nblk = len / 64 + 1, rest = len % 64, b;
+	uint64_t bad, keep = ((uint64_t) 1 << rest) - 1;
 	unsigned char tail[64] = { 0 };
 
-	if (len < 2 || t[0] != '{' || t[len - 1] != '}' || nblk > SIZE_MAX / 4 || !(quote = mask_room(w, 4 * nblk))) {
-		return 0;
+	memset(m, 0, sizeof(*m));
+	if (len < 2 || t[0] != '{' || t[len - 1] != '}' || nblk > SIZE_MAX / 4 || !(m->quote = mask_room(w, 4 * nblk))) {
+		return -1;
 	}
-	bsl = quote + nblk;
-	col = bsl + nblk;
-	br = col + nblk;
+	m->bsl = m->quote + nblk;
+	m->col = m->bsl + nblk;
+	m->br = m->col + nblk;
 #ifdef HAVE_MAP_BLOCKS_AVX2
 	if (__builtin_cpu_supports("avx2")) {
-		if (json_blocks_avx2(t, nblk - 1, quote, bsl, col, br)) {
-			return 0;
+		if (json_blocks_avx2(t, nblk - 1, m->quote, m->bsl, m->col, m->br)) {
+			return -1;
 		}
 		b = nblk - 1;
 	} else
 #endif
 	{
 		for (b = 0; b + 1 < nblk; b++) {
-			json_block(t + 64 * b, &quote[b], &bsl[b], &bad, &col[b], &br[b]);
+			json_block(t + 64 * b, &m->quote[b], &m->bsl[b], &bad, &m->col[b], &m->br[b]);
 			if (bad) {
-				return 0;
+				return -1;
 			}
 		}
 	}
 	if (rest) {
 		memcpy(tail, t + 64 * b, rest);
 	}
-	json_block(tail, &quote[b], &bsl[b], &bad, &col[b], &br[b]);
+	json_block(tail, &m->quote[b], &m->bsl[b], &bad, &m->col[b], &m->br[b]);
 	if (bad & keep) {
-		return 0;
+		return -1;
 	}
 	/* a quote at the end of the text stops every scan */
-	quote[b] = (quote[b] & keep) | (uint64_t) 1 << rest;
-	col[b] &= keep;
-	br[b] &= keep;
-	bsl[b] &= keep;
-	/* json_check_member asks only about '[' in a name, about the array marker in a value,
-	 * and the marker holds "::": the colon map keeps the first colon of each "::" (a pair
-	 * never crosses a quote, so it lies inside one string), and about escapes. These maps are
-	 * nearly always empty, and a member is looked up in a map only when it has a bit at all. */
+	m->quote[b] = (m->quote[b] & keep) | (uint64_t) 1 << rest;
+	m->col[b] &= keep;
+	m->br[b] &= keep;
+	m->bsl[b] &= keep;
+	/* these three maps are nearly always empty, and a member is looked up in one only when it
+	 * has a bit at all */
 	for (b = 0; b < nblk; b++) {
-		col[b] &= (col[b] >> 1) | (b + 1 < nblk ? col[b + 1] << 63 : 0);
-		any_pair |= col[b];
-		any_bracket |= br[b];
-		any_escape |= bsl[b];
+		m->col[b] &= (m->col[b] >> 1) | (b + 1 < nblk ? m->col[b + 1] << 63 : 0);
+		m->any_pair |= m->col[b];
+		m->any_bracket |= m->br[b];
+		m->any_escape |= m->bsl[b];
 	}
-	if (any_escape && json_unescape_quotes(t, len, quote, bsl, nblk)) {
+	if (m->any_escape && json_unescape_quotes(t, len, m->quote, m->bsl, nblk)) {
+		return -1;
+	}
+	return 0;
+}
+
+static inline json_walk_t json_walk(const json_maps_t *m)
+{
+	json_walk_t k = { bit_cursor(m->quote), 1 };
+
+	return k;
+}
+
+/* The next member of a mapped compact object: 1 with mp filled, 0 after the last one (the
+ * object ended where the text does), -1 when the text is not a compact object after all. A
+ * member is exactly four quotes ("key":"value"), taken one after another; every position
+ * taken is checked at once, and the quote at the end of the text fails every check, so none
+ * is taken after it. */
+static inline __attribute__((always_inline)) int json_walk_next(const json_maps_t *m, json_walk_t *k,
+																const unsigned char *t, size_t len, json_walk_member_t *mp)
+{
+	size_t p = k->p, ke, vs, ve;
+
+	if (!p) {
 		return 0;
 	}
-	/* A member is then exactly four quotes ("key":"value"), taken one after another. Every
-	 * position taken is checked at once, and the quote at the end of the text fails every
-	 * check, so none is taken after it. */
-	quotes = bit_cursor(quote);
-	for (;;) {
-		size_t ks = p + 1, ke, vs, ve;
-		unsigned seen;
+	if (bit_next(&k->quotes) != p) {
+		return -1;
+	}
+	ke = bit_next(&k->quotes);
+	if (ke + 2 >= len || t[ke + 1] != ':' || bit_next(&k->quotes) != ke + 2) {
+		return -1;
+	}
+	vs = ke + 3;
+	ve = bit_next(&k->quotes);
+	if (ve + 1 >= len) {
+		return -1;
+	}
+	if (t[ve + 1] == '}') {
+		if (ve + 2 != len) {
+			return -1;
+		}
+		k->p = 0;
+	} else if (t[ve + 1] == ',') {
+		k->p = ve + 2;
+	} else {
+		return -1;
+	}
+	mp->p = p;
+	mp->ks = p + 1;
+	mp->ke = ke;
+	mp->vs = vs;
+	mp->ve = ve;
+	mp->seen = (m->any_bracket && map_any(m->br, p + 1, ke) ? ESL_JSON_BRACKET : 0) |
+			   (m->any_pair && map_any(m->col, vs, ve) ? ESL_JSON_COLON << ESL_JSON_VALUE_SHIFT : 0);
+	if (m->any_escape) {
+		mp->seen |= (map_any(m->bsl, p + 1, ke) ? ESL_JSON_ESCAPE : 0) |
+					(map_any(m->bsl, vs, ve) ? ESL_JSON_ESCAPE << ESL_JSON_VALUE_SHIFT : 0);
+	}
+	return 1;
+}
 
-		if (bit_next(&quotes) != p) {
-			return 0;
-		}
-		ke = bit_next(&quotes);
-		if (ke + 2 >= len || t[ke + 1] != ':' || bit_next(&quotes) != ke + 2) {
-			return 0;
-		}
-		vs = ke + 3;
-		ve = bit_next(&quotes);
-		if (ve + 1 >= len) {
-			return 0;
-		}
-		seen = (any_bracket && map_any(br, ks, ke) ? ESL_JSON_BRACKET : 0) |
-			   (any_pair && map_any(col, vs, ve) ? ESL_JSON_COLON << ESL_JSON_VALUE_SHIFT : 0);
-		if (any_escape) {
-			seen |= (map_any(bsl, ks, ke) ? ESL_JSON_ESCAPE : 0) |
-					(map_any(bsl, vs, ve) ? ESL_JSON_ESCAPE << ESL_JSON_VALUE_SHIFT : 0);
-		}
-		if (json_check_member(&jc, json + ks, ke - ks, json + vs, ve - vs, seen)) {
+/* esl_wire_json_check for the JSON FreeSWITCH writes (json_compact_maps): every member still
+ * goes through json_check_member. 1 when the event is accepted (out filled); 0 when it is not
+ * that kind (or memory ran out): the general check decides. */
+static int json_check_compact(esl_wire_t *w, const char *json, size_t len, esl_wire_text_info_t *out)
+{
+	const unsigned char *t = (const unsigned char *) json;
+	json_check_t jc = { 0, ESL_EVENT_CUSTOM, NULL, 0 };
+	size_t nmember = 0;
+	/* the member table, when every offset fits; a member takes 6 bytes at least ("":"",) */
+	uint16_t *at = len <= UINT16_MAX && member_room(w, len / 6 + 1) ? w->member_at : NULL;
+	json_maps_t m;
+	json_walk_t k;
+	json_walk_member_t mp;
+	int r;
+
+	if (json_compact_maps(w, t, len, &m)) {
+		return 0;
+	}
+	k = json_walk(&m);
+	while ((r = json_walk_next(&m, &k, t, len, &mp)) == 1) {
+		if (json_check_member(&jc, json + mp.ks, mp.ke - mp.ks, json + mp.vs, mp.ve - mp.vs, mp.seen)) {
 			return 0;
 		}
 		/* a "_body" member is the body (json_check_member took its value), not a header */
-		if (at && jc.body != json + vs) {
-			at[nmember++] = (uint16_t) p;
+		if (at && jc.body != json + mp.vs) {
+			at[nmember++] = (uint16_t) mp.p;
 		}
-		if (t[ve + 1] == '}') {
-			if (ve + 2 != len) {
-				return 0;
-			}
-			break;
-		}
-		if (t[ve + 1] != ',') {
-			return 0;
-		}
-		p = ve + 2;
+	}
+	if (r) {
+		return 0;
 	}
 	json_check_answer(&jc, json, len, out);
 	if (at) {
@@ -2861,12 +2920,11 @@ static int json_line(json_plan_t *jp, const char *key, size_t klen, unsigned int
 }
 
 /* A string member, as esl_event_create_json adds it: "_body" (any case) sets the body, the
- * rest goes in like a received line. */
-static int json_member(void *ctx, const char *key, size_t klen, const char *val, size_t vlen, unsigned seen)
+ * rest goes in like a received line. h33 is the key's name hash (unused in spans mode). */
+static inline __attribute__((always_inline)) int json_member_hashed(json_plan_t *jp, const char *key, size_t klen,
+																	unsigned int h33, const char *val, size_t vlen,
+																	unsigned seen)
 {
-	json_plan_t *jp = ctx;
-	unsigned int h33;
-
 	if (klen == 5 && !strncasecmp(key, "_body", 5)) {
 		jp->body = val;
 		jp->body_len = vlen;
@@ -2881,8 +2939,6 @@ static int json_member(void *ctx, const char *key, size_t klen, const char *val,
 	if (!vlen || ((seen & (ESL_JSON_COLON << ESL_JSON_VALUE_SHIFT)) && has_marker(val, vlen))) {
 		jp->slow = 1;
 	}
-	/* the scratch text has 32 readable bytes past every key; spans need no hash */
-	h33 = jp->spans ? 0 : name_h33_padded(key, klen);
 	if (klen == 10 && (jp->spans ? is_lower_name(key, "event-name", 10) : h33 == H33_EVENT_NAME && !strncasecmp(key, "event-name", 10))) {
 		if (jp->nevname++) {
 			jp->slow = 1;
@@ -2890,6 +2946,15 @@ static int json_member(void *ctx, const char *key, size_t klen, const char *val,
 		esl_name_event(val, &jp->event_id);
 	}
 	return jp->spans ? json_span(jp, key, klen, val, vlen) : json_line(jp, key, klen, h33, val, vlen, 0);
+}
+
+/* json_member_hashed as the JSON reader's sink: the scratch text has 32 readable bytes past
+ * every key; spans need no hash. */
+static int json_member(void *ctx, const char *key, size_t klen, const char *val, size_t vlen, unsigned seen)
+{
+	json_plan_t *jp = ctx;
+
+	return json_member_hashed(jp, key, klen, jp->spans ? 0 : name_h33_padded(key, klen), val, vlen, seen);
 }
 
 static int json_element(void *ctx, const char *key, size_t klen, const char *val, size_t vlen, unsigned seen)
@@ -2957,6 +3022,85 @@ static int json_read(esl_wire_t *w, const char *json, size_t len, int spans, jso
 	return esl_json_read_event(json, len, w->text, 1, &sink, jp);
 }
 
+/* Writes the n bytes of a JSON string at s to o, decoding its one-character escapes (which
+ * json_unescape_quotes checked); returns the end of what it wrote. */
+static char *json_unescape_into(char *o, const unsigned char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = s[i];
+
+		if (c == '\\' && i + 1 < n) {
+			c = s[++i];
+			c = c == 'b' ? '\b' : c == 'f' ? '\f' : c == 'n' ? '\n' : c == 'r' ? '\r' : c == 't' ? '\t' : c;
+		}
+		*o++ = (char) c;
+	}
+	return o;
+}
+
+/* json_read's answer when the text is not the JSON FreeSWITCH writes: the general reader
+ * then reads it. */
+#define JSON_NOT_COMPACT 2
+
+/* json_read for the JSON FreeSWITCH writes (json_compact_maps): each member's key and value
+ * are copied into the scratch text in runs, NUL-terminated (a value with escapes is decoded
+ * byte by byte), and handed to json_member with the flags the reader would have given it.
+ * What json_read returns, or JSON_NOT_COMPACT (a key with escapes included: the general
+ * reader starts over). */
+static int json_read_compact(esl_wire_t *w, const char *json, size_t len, json_plan_t *jp)
+{
+	const unsigned char *t = (const unsigned char *) json;
+	json_maps_t m;
+	json_walk_t k;
+	json_walk_member_t mp;
+	char *o;
+	int r;
+
+	/* the scratch text: the output never outgrows the text (a member loses its four quotes
+	 * and gains two NULs), and copy_span may write 31 bytes past its end */
+	if (text_room(w, len)) {
+		return -2;
+	}
+	if (json_compact_maps(w, t, len, &m)) {
+		return JSON_NOT_COMPACT;
+	}
+	k = json_walk(&m);
+	memset(jp, 0, sizeof(*jp));
+	jp->w = w;
+	jp->end = o = w->text;
+	jp->event_id = ESL_EVENT_CUSTOM;
+	w->nline = 0;
+	while ((r = json_walk_next(&m, &k, t, len, &mp)) == 1) {
+		size_t klen = mp.ke - mp.ks, vlen = mp.ve - mp.vs;
+		char *key = o, *val;
+		/* hashed from the text, not from the copy: reading back bytes just stored in pieces
+		 * would stall on store forwarding */
+		unsigned int h33 = len - mp.ks >= 32 ? name_h33_padded(json + mp.ks, klen) : name_h33(json + mp.ks, klen);
+
+		if (mp.seen & ESL_JSON_ESCAPE) {
+			return JSON_NOT_COMPACT;
+		}
+		copy_span(o, t + mp.ks, klen, len - mp.ks);
+		o += klen;
+		*o++ = '\0';
+		val = o;
+		if (mp.seen & (ESL_JSON_ESCAPE << ESL_JSON_VALUE_SHIFT)) {
+			o = json_unescape_into(o, t + mp.vs, vlen);
+			vlen = (size_t) (o - val);
+		} else {
+			copy_span(o, t + mp.vs, vlen, len - mp.vs);
+			o += vlen;
+		}
+		*o++ = '\0';
+		if (json_member_hashed(jp, key, klen, h33, val, vlen, mp.seen)) {
+			return -1;
+		}
+	}
+	return r ? JSON_NOT_COMPACT : 0;
+}
+
 /* esl_event_create_json's event, built into one block like a plain one. json is
  * NUL-terminated at len. ESL_FAIL only when memory ran out. */
 static esl_status_t json_build(esl_wire_t *w, const char *json, size_t len, esl_event_t **inner)
@@ -2965,7 +3109,11 @@ static esl_status_t json_build(esl_wire_t *w, const char *json, size_t len, esl_
 	esl_event_t *ev;
 	char *body = NULL;
 	size_t i;
-	int r = json_read(w, json, len, 0, &jp);
+	int r = w->json_paths ? json_read_compact(w, json, len, &jp) : JSON_NOT_COMPACT;
+
+	if (r == JSON_NOT_COMPACT) {
+		r = json_read(w, json, len, 0, &jp);
+	}
 
 	if (r == -2) {
 		return ESL_FAIL;

@@ -1400,9 +1400,28 @@ static void test_take_event(void)
 	esl_wire_destroy(&w);
 }
 
-/* The fast path of esl_wire_json_check (compact objects of strings with one-character
- * escapes at most) decides every recorded JSON event, and answers as the general reader does
- * on them and on shapes at its edges; what it cannot decide it leaves to the general reader. */
+/* The same event from esl_wire_parse_json with the compact reader (a) and with the general
+ * reader alone (g). */
+static void json_build_same(esl_wire_t *a, esl_wire_t *g, const char *text, size_t len)
+{
+	esl_event_t *ea = NULL, *eg = NULL;
+	char why[300] = "";
+
+	esl_wire_set_json_compact(a, 1);
+	CHECK_INT(esl_wire_parse_json(a, text, len, &ea), ESL_SUCCESS);
+	CHECK_INT(esl_wire_parse_json(g, text, len, &eg), ESL_SUCCESS);
+	if ((ea || eg) && eslt_event_diff(ea, eg, why, sizeof(why))) {
+		fprintf(stderr, "JSON build of %.80s: %s\n", text, why);
+		CHECK(0);
+	}
+	esl_event_destroy(&ea);
+	esl_event_destroy(&eg);
+}
+
+/* The fast path of esl_wire_json_check and of the JSON event build (compact objects of
+ * strings with one-character escapes at most) decides every recorded JSON event, and answers
+ * as the general reader does on them and on shapes at its edges; what it cannot decide it
+ * leaves to the general reader. */
 static void test_json_compact(void)
 {
 	static const struct {
@@ -1467,6 +1486,7 @@ static void test_json_compact(void)
 		rb = esl_wire_json_check(g, cases[i].text, len, &b);
 		CHECK_INT(ra, rb);
 		CHECK(ra != 1 || eslt_info_same(&a, &b));
+		json_build_same(w, g, cases[i].text, len);
 	}
 	/* an escaped quote, and a backslash before a closing quote, at every offset of the 64-byte
 	 * blocks: the fast path decides and answers as the general reader does */
@@ -1487,6 +1507,7 @@ static void test_json_compact(void)
 			CHECK_INT(esl_wire_json_check(g, text, (size_t) n, &b), 1);
 			CHECK(eslt_info_same(&a, &b));
 			CHECK_INT(a.nmember, k + 2);
+			json_build_same(w, g, text, (size_t) n);
 		}
 	}
 	/* every recorded JSON event (through the spans check, which compares both paths), and the
@@ -1523,6 +1544,9 @@ static void test_json_compact(void)
 				if (body && eslt_spans_check(w, body, n, 1, why, sizeof(why)) < 0) {
 					fprintf(stderr, "%s: %s\n", files[f], why);
 					CHECK(0);
+				}
+				if (body) {
+					json_build_same(w, g, body, n);
 				}
 				esl_wire_set_json_compact(w, 2);
 				free(body);
