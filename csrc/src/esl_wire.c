@@ -2664,14 +2664,16 @@ static int json_unescape_quotes(const unsigned char *t, size_t len, uint64_t *qu
 /* The maps of a compact JSON object (json_compact_maps). */
 typedef struct {
 	uint64_t *quote, *bsl, *col, *br;
-	uint64_t any_pair, any_bracket, any_escape;
+	uint64_t any_bracket, any_escape;
 } json_maps_t;
 
 /* Where the member walk is: the quotes not taken yet, and where the next member starts (0
- * after the last). The caller keeps it apart from the maps, so that it stays in registers. */
+ * after the last); the "::" not passed yet, and where the next one is (the end of the text
+ * when there is none: nearly every event has one, an IPv6 address). The caller keeps it
+ * apart from the maps, so that it stays in registers. */
 typedef struct {
-	bit_cursor_t quotes;
-	size_t p;
+	bit_cursor_t quotes, pairs;
+	size_t p, pair;
 } json_walk_t;
 
 /* One member of a compact object: its key is t[ks, ke), its value t[vs, ve), p is its
@@ -2729,14 +2731,15 @@ static int json_compact_maps(esl_wire_t *w, const unsigned char *t, size_t len, 
 	m->col[b] &= keep;
 	m->br[b] &= keep;
 	m->bsl[b] &= keep;
-	/* these three maps are nearly always empty, and a member is looked up in one only when it
-	 * has a bit at all */
+	/* the bracket and backslash maps are nearly always empty, and a member is looked up in
+	 * one only when it has a bit at all; the pairs are taken in order, and one at the end of
+	 * the text stops their scan */
 	for (b = 0; b < nblk; b++) {
 		m->col[b] &= (m->col[b] >> 1) | (b + 1 < nblk ? m->col[b + 1] << 63 : 0);
-		m->any_pair |= m->col[b];
 		m->any_bracket |= m->br[b];
 		m->any_escape |= m->bsl[b];
 	}
+	m->col[nblk - 1] |= (uint64_t) 1 << rest;
 	if (m->any_escape && json_unescape_quotes(t, len, m->quote, m->bsl, nblk)) {
 		return -1;
 	}
@@ -2745,8 +2748,9 @@ static int json_compact_maps(esl_wire_t *w, const unsigned char *t, size_t len, 
 
 static inline json_walk_t json_walk(const json_maps_t *m)
 {
-	json_walk_t k = { bit_cursor(m->quote), 1 };
+	json_walk_t k = { bit_cursor(m->quote), bit_cursor(m->col), 1, 0 };
 
+	k.pair = bit_next(&k.pairs);
 	return k;
 }
 
@@ -2790,8 +2794,16 @@ static inline __attribute__((always_inline)) int json_walk_next(const json_maps_
 	mp->ke = ke;
 	mp->vs = vs;
 	mp->ve = ve;
-	mp->seen = (m->any_bracket && map_any(m->br, p + 1, ke) ? ESL_JSON_BRACKET : 0) |
-			   (m->any_pair && map_any(m->col, vs, ve) ? ESL_JSON_COLON << ESL_JSON_VALUE_SHIFT : 0);
+	mp->seen = m->any_bracket && map_any(m->br, p + 1, ke) ? ESL_JSON_BRACKET : 0;
+	if (k->pair < ve) {
+		/* pairs before the value (in its key, or in earlier keys) are passed over */
+		while (k->pair < vs) {
+			k->pair = bit_next(&k->pairs);
+		}
+		if (k->pair < ve) {
+			mp->seen |= ESL_JSON_COLON << ESL_JSON_VALUE_SHIFT;
+		}
+	}
 	if (m->any_escape) {
 		mp->seen |= (map_any(m->bsl, p + 1, ke) ? ESL_JSON_ESCAPE : 0) |
 					(map_any(m->bsl, vs, ve) ? ESL_JSON_ESCAPE << ESL_JSON_VALUE_SHIFT : 0);
