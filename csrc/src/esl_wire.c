@@ -2796,7 +2796,7 @@ static inline __attribute__((always_inline)) int json_walk_next(const json_maps_
 	mp->ve = ve;
 	mp->seen = m->any_bracket && map_any(m->br, p + 1, ke) ? ESL_JSON_BRACKET : 0;
 	if (k->pair < ve) {
-		/* pairs before the value (in its key, or in earlier keys) are passed over */
+		/* pairs before the value (in its key, or in earlier members) are passed over */
 		while (k->pair < vs) {
 			k->pair = bit_next(&k->pairs);
 		}
