@@ -184,6 +184,27 @@ func TestTextEventJSON(t *testing.T) {
 	}
 }
 
+// The same members written compactly, as FreeSWITCH writes them: C checks the text on its
+// fast path, escapes included, and gives the table of where the members start, which the
+// lookups use.
+func TestTextEventJSONCompact(t *testing.T) {
+	body := `{"Event-Name":"CHANNEL_ANSWER","A":"x\"y\\","Unique-ID":"u1","B":"say \"hi\"\\",` +
+		`"_body":"b\tc","Z":"fd00::2"}`
+	e := textEventAs(t, body, formJSONText)
+	if len(e.memberAt) == 0 {
+		t.Fatalf("no member table for a compact text")
+	}
+	checkLookups(t, e, []lookup{
+		{"event-name", "CHANNEL_ANSWER"},
+		{"a", "x\"y\\"},
+		{"unique-id", "u1"},
+		{"B", "say \"hi\"\\"},
+		{"Z", "fd00::2"},
+		{"_body", "b\tc"},
+		{"missing", ""},
+	})
+}
+
 func TestJSONValue(t *testing.T) {
 	for in, want := range map[string]string{
 		``:                 ``,
