@@ -174,6 +174,37 @@ func TestReceiveEventsKeptStrings(t *testing.T) {
 	}
 }
 
+// TestReceiveEventsTypeName checks that reading Event-Name from a lent event, which nearly
+// every consumer does, allocates nothing: its value is the event's type name, whose string
+// in the table of names outlives the loan. Other values are copied.
+func TestReceiveEventsTypeName(t *testing.T) {
+	c := lendPipe(t, "testdata/freeswitch/events-plain-call.s2c", 1)
+	checked := 0
+	err := c.ReceiveEvents(context.Background(), func(ev *Event) error {
+		if !ev.lent() || !ev.isText() {
+			return nil
+		}
+		checked++
+		var name string
+		if n := testing.AllocsPerRun(5, func() { name = ev.GetHeader("Event-Name") }); n != 0 {
+			t.Errorf("GetHeader(Event-Name) of a lent event made %v allocations, want 0", n)
+		}
+		if name == "" || name != ev.GetType() {
+			t.Errorf("Event-Name %q, type %q", name, ev.GetType())
+		}
+		if n := testing.AllocsPerRun(5, func() { _ = ev.GetHeader("Event-Calling-Function") }); n != 1 {
+			t.Errorf("GetHeader(Event-Calling-Function) of a lent event made %v allocations, want 1 (its copy)", n)
+		}
+		return nil
+	})
+	if !errors.Is(err, ErrDisconnected) {
+		t.Fatalf("ReceiveEvents ended with %v, want ErrDisconnected", err)
+	}
+	if haveExtensions && checked == 0 {
+		t.Fatal("no event was lent as text")
+	}
+}
+
 // TestReceiveEventsSharedWithRecvEvent runs ReceiveEvents and RecvEvent on one connection
 // at once: an event that goes to RecvEvent is the caller's for good, even when it was
 // copied into a pooled buffer, so it must still read right after the stream.
