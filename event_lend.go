@@ -80,10 +80,14 @@ func returnBuffer(p *[]byte) {
 func (e *Event) lent() bool { return e.lease != nil }
 
 // keep returns v as a string that stays valid after the event's buffer is reused: v
-// itself unless it points into a lent event's text.
+// itself unless it points into a lent event's text, else the table's string when v is the
+// event's type name (Event-Name's value, read from nearly every event), else a copy.
 func (e *Event) keep(v string) string {
 	if e.lease == nil || len(v) == 0 {
 		return v
+	}
+	if n := eventName(e.id); v == n {
+		return n
 	}
 	start := uintptr(unsafe.Pointer(unsafe.StringData(e.data)))
 	p := uintptr(unsafe.Pointer(unsafe.StringData(v)))

@@ -25,11 +25,6 @@ func (e *Event) isText() bool { return e.form == formPlainText || e.form == form
 // The value may be kept by the caller, also from a lent event.
 func (e *Event) textHeader(name string) (string, bool) {
 	v, ok := e.findText(name)
-	if e.lent() && e.id >= 0 && e.id < len(eventNames) && v == eventNames[e.id] {
-		// the event's own type name (Event-Name's value, read from nearly every event): the
-		// table's copy outlives the loan, so a lent event needs no copy of its own
-		return eventNames[e.id], ok
-	}
 	return e.keep(v), ok
 }
 

@@ -172,7 +172,7 @@ func (c *conn) command(b *block) bool {
 		if needFull() {
 			return reply("")
 		}
-		if was := c.logLevel.Swap(-2) > -2; was {
+		if c.logLevel.Swap(-2) > -2 {
 			return reply("+OK no longer logging")
 		}
 		return reply("-ERR not loging")

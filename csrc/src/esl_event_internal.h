@@ -67,6 +67,30 @@ int esl_json_read_event(const char *json, size_t len, char *out, int keep, const
 #define ESL_JSON_UNICODE 8u
 int esl_json_scan_event(const char *json, size_t len, const esl_json_sink_t *sink, void *ctx);
 
+/* The byte a JSON one-character escape stands for (c is the byte after the backslash), or -1
+ * when c makes none (a \u escape is not one). */
+static inline int esl_json_short_escape(unsigned char c)
+{
+	switch (c) {
+	case '"':
+	case '\\':
+	case '/':
+		return c;
+	case 'b':
+		return '\b';
+	case 'f':
+		return '\f';
+	case 'n':
+		return '\n';
+	case 'r':
+		return '\r';
+	case 't':
+		return '\t';
+	default:
+		return -1;
+	}
+}
+
 /* Sets the body to a copy of len bytes of body. */
 esl_status_t esl_event_set_body_len(esl_event_t *event, const char *body, size_t len);
 

@@ -279,24 +279,6 @@ static int parse_string(jparser_t *j, char *out, size_t *outlen, unsigned *seen)
 		p++;
 		found |= j->raw ? ESL_JSON_ESCAPE : 0;
 		switch (*p) {
-		case '"':
-		case '\\':
-		case '/':
-			if (w) {
-				*w++ = (char) *p;
-			}
-			p++;
-			break;
-		case 'b':
-		case 'f':
-		case 'n':
-		case 'r':
-		case 't':
-			if (w) {
-				*w++ = *p == 'b' ? '\b' : *p == 'f' ? '\f' : *p == 'n' ? '\n' : *p == 'r' ? '\r' : '\t';
-			}
-			p++;
-			break;
 		case 'u': {
 			unsigned int cp, lo;
 
@@ -338,8 +320,18 @@ static int parse_string(jparser_t *j, char *out, size_t *outlen, unsigned *seen)
 			}
 			break;
 		}
-		default:
-			return JP_SYNTAX;
+		default: {
+			int d = esl_json_short_escape(*p);
+
+			if (d < 0) {
+				return JP_SYNTAX;
+			}
+			if (w) {
+				*w++ = (char) d;
+			}
+			p++;
+			break;
+		}
 		}
 	}
 	j->p = p + 1;

@@ -2651,7 +2651,7 @@ static int json_unescape_quotes(const unsigned char *t, size_t len, uint64_t *qu
 			if (q < free_from) {
 				continue; /* the escaped byte of the backslash before it */
 			}
-			if (e >= len || !t[e] || !strchr("\"\\/bfnrt", t[e])) {
+			if (e >= len || esl_json_short_escape(t[e]) < 0) {
 				return -1;
 			}
 			quote[e >> 6] &= ~((uint64_t) 1 << (e & 63));
@@ -3016,14 +3016,11 @@ static int plan_push_element(esl_wire_t *w, const wire_line_t *l)
 	return plan_add_elem(w, idx1, l->value, l->value_len);
 }
 
-/* Runs the JSON reader into the scratch lines of w (json_member, json_element); with spans, the
- * lines get no name hash (only the plan needs it). Returns what esl_json_read_event returns, or
- * -2 when memory ran out first. */
-static int json_read(esl_wire_t *w, const char *json, size_t len, int spans, json_plan_t *jp)
+/* Readies jp and the scratch text and lines of w for the members of a JSON text of len bytes:
+ * the readers write at most len + 1 bytes there, the name hashing reads a little past, and
+ * copy_span may write 31 bytes past the end. -2 when memory ran out, else 0. */
+static int json_plan_start(esl_wire_t *w, size_t len, int spans, json_plan_t *jp)
 {
-	static const esl_json_sink_t sink = { json_member, json_element };
-
-	/* the reader needs len + 1 bytes; the name hashing reads a little past */
 	if (text_room(w, len)) {
 		return -2;
 	}
@@ -3033,6 +3030,19 @@ static int json_read(esl_wire_t *w, const char *json, size_t len, int spans, jso
 	jp->event_id = ESL_EVENT_CUSTOM;
 	jp->spans = spans;
 	w->nline = 0;
+	return 0;
+}
+
+/* Runs the JSON reader into the scratch lines of w (json_member, json_element); with spans, the
+ * lines get no name hash (only the plan needs it). Returns what esl_json_read_event returns, or
+ * -2 when memory ran out first. */
+static int json_read(esl_wire_t *w, const char *json, size_t len, int spans, json_plan_t *jp)
+{
+	static const esl_json_sink_t sink = { json_member, json_element };
+
+	if (json_plan_start(w, len, spans, jp)) {
+		return -2;
+	}
 	return esl_json_read_event(json, len, w->text, 1, &sink, jp);
 }
 
@@ -3043,13 +3053,7 @@ static char *json_unescape_into(char *o, const unsigned char *s, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		unsigned char c = s[i];
-
-		if (c == '\\' && i + 1 < n) {
-			c = s[++i];
-			c = c == 'b' ? '\b' : c == 'f' ? '\f' : c == 'n' ? '\n' : c == 'r' ? '\r' : c == 't' ? '\t' : c;
-		}
-		*o++ = (char) c;
+		*o++ = (char) (s[i] == '\\' && i + 1 < n ? esl_json_short_escape(s[++i]) : s[i]);
 	}
 	return o;
 }
@@ -3072,30 +3076,26 @@ static int json_read_compact(esl_wire_t *w, const char *json, size_t len, json_p
 	char *o;
 	int r;
 
-	/* the scratch text: the output never outgrows the text (a member loses its four quotes
-	 * and gains two NULs), and copy_span may write 31 bytes past its end */
-	if (text_room(w, len)) {
-		return -2;
-	}
 	if (json_compact_maps(w, t, len, &m)) {
 		return JSON_NOT_COMPACT;
 	}
+	/* (a member loses its four quotes and gains two NULs) */
+	if (json_plan_start(w, len, 0, jp)) {
+		return -2;
+	}
+	o = w->text;
 	k = json_walk(&m);
-	memset(jp, 0, sizeof(*jp));
-	jp->w = w;
-	jp->end = o = w->text;
-	jp->event_id = ESL_EVENT_CUSTOM;
-	w->nline = 0;
 	while ((r = json_walk_next(&m, &k, t, len, &mp)) == 1) {
 		size_t klen = mp.ke - mp.ks, vlen = mp.ve - mp.vs;
 		char *key = o, *val;
-		/* hashed from the text, not from the copy: reading back bytes just stored in pieces
-		 * would stall on store forwarding */
-		unsigned int h33 = len - mp.ks >= 32 ? name_h33_padded(json + mp.ks, klen) : name_h33(json + mp.ks, klen);
+		unsigned int h33;
 
 		if (mp.seen & ESL_JSON_ESCAPE) {
 			return JSON_NOT_COMPACT;
 		}
+		/* hashed from the text, not from the copy: reading back bytes just stored in pieces
+		 * would stall on store forwarding */
+		h33 = len - mp.ks >= 32 ? name_h33_padded(json + mp.ks, klen) : name_h33(json + mp.ks, klen);
 		copy_span(o, t + mp.ks, klen, len - mp.ks);
 		o += klen;
 		*o++ = '\0';
