@@ -161,7 +161,6 @@ func (s *connState) receive() string {
 		}
 		if f != nil {
 			errText, ended := s.receivePolled(f)
-			f.Close()
 			if ended {
 				return errText
 			}
@@ -209,8 +208,14 @@ func pollable(fd int) *os.File {
 // receivePolled reads through the network poller until the connection ends (ended true,
 // with the reason), or until the poller cannot serve the socket (ended false: nothing was
 // lost, the caller goes on in blocking mode). It steps out of the poller for callers that
-// read their own replies, and comes back (see readduty.go).
+// read their own replies, and comes back (see readduty.go). f is the socket's pollable
+// duplicate; receivePolled closes it, and any it makes to replace it.
 func (s *connState) receivePolled(f *os.File) (errText string, ended bool) {
+	defer func() {
+		if f != nil {
+			f.Close()
+		}
+	}()
 	rc, err := f.SyscallConn()
 	if err != nil {
 		return "", false
@@ -225,6 +230,14 @@ func (s *connState) receivePolled(f *os.File) (errText string, ended bool) {
 	// queued: a consumer is busy with them and reads once they are handled. Anybody else
 	// who needs a reader kicks.
 	consumersBusy := func() bool { return forConsumers && s.events.depth() > 0 }
+	// Out for the consumers for a lease or more, the reader goroutine takes the socket out of
+	// the poller (see readDuty.unpoll) and puts it back when it takes the duty again.
+	unpoll := func() {
+		if forConsumers && f != nil && s.duty.unpoll() {
+			f.Close()
+			f = nil
+		}
+	}
 	step := func(uintptr) bool {
 		for {
 			switch res, text := s.readReady(nil); res {
@@ -256,8 +269,17 @@ func (s *connState) receivePolled(f *os.File) (errText string, ended bool) {
 		if lease == nil {
 			lease = time.NewTimer(readLease)
 		}
-		if callerEnded, text := s.duty.reclaim(lease, consumersBusy); callerEnded {
+		if callerEnded, text := s.duty.reclaim(lease, consumersBusy, unpoll); callerEnded {
 			return text, true
+		}
+		if f == nil {
+			if f = pollable(s.fd); f == nil {
+				return "", false
+			}
+			if rc, err = f.SyscallConn(); err != nil {
+				return "", false
+			}
+			s.duty.serve(rc)
 		}
 	}
 }
@@ -326,7 +348,7 @@ func (s *connState) stepOutToConsumers() bool {
 // queued; when nothing more can be had without waiting, or the connection ended, the duty
 // goes straight back to the reader goroutine, which waits in the poller.
 func (s *connState) readForEvents() bool {
-	if _, ok := s.duty.take(); !ok {
+	if !s.duty.takeForEvents() {
 		return false
 	}
 	if s.closing.Load() {

@@ -38,6 +38,11 @@ type readDuty struct {
 	// last left free.
 	rc          syscall.RawConn
 	lastRelease time.Time
+	// Also under mu. unpolled: rc is nil because the reader goroutine took the socket out of
+	// the poller while event consumers receive a stream (see unpoll); they may still take
+	// the duty, callers that would wait in the poller may not. eventsTurn: the holder is
+	// such a consumer, which never waits in the poller.
+	unpolled, eventsTurn bool
 
 	// ended and endText: a caller met the end of the connection; the reader goroutine,
 	// kicked, reports it (under mu).
@@ -50,7 +55,8 @@ type readDuty struct {
 	// themselves): a caller giving the duty up kicks the reader goroutine when there are any.
 	waiting atomic.Int32
 
-	turns atomic.Uint64 // turns callers took, for tests
+	turns   atomic.Uint64 // turns callers took, for tests
+	unpolls atomic.Uint64 // times the socket was taken out of the poller, for tests
 }
 
 func (d *readDuty) init() { d.kick = make(chan struct{}, 1) }
@@ -84,6 +90,24 @@ func (d *readDuty) take() (syscall.RawConn, bool) {
 	return d.rc, true
 }
 
+// takeForEvents gives the duty to an event consumer, which receives only what can be had
+// without waiting (readForEvents), if nobody holds it: also while the socket is out of the
+// poller.
+func (d *readDuty) takeForEvents() bool {
+	if !d.free.Load() {
+		return false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.free.Load() || (d.rc == nil && !d.unpolled) {
+		return false
+	}
+	d.free.Store(false)
+	d.eventsTurn = true
+	d.turns.Add(1)
+	return true
+}
+
 // release ends a caller's turn. kick hands the duty straight back to the reader goroutine
 // (data left to read, other commands waiting for replies, the connection ended).
 func (d *readDuty) release(kick bool, ended bool, endText string) {
@@ -92,6 +116,7 @@ func (d *readDuty) release(kick bool, ended bool, endText string) {
 		d.ended, d.endText = true, endText
 	}
 	d.lastRelease = time.Now()
+	d.eventsTurn = false
 	d.free.Store(true)
 	d.mu.Unlock()
 	if kick || ended || d.waiting.Load() > 0 {
@@ -102,7 +127,7 @@ func (d *readDuty) release(kick bool, ended bool, endText string) {
 // serve is called by the reader goroutine when it starts waiting in the poller on rc.
 func (d *readDuty) serve(rc syscall.RawConn) {
 	d.mu.Lock()
-	d.rc = rc
+	d.rc, d.unpolled = rc, false
 	d.free.Store(false)
 	d.mu.Unlock()
 }
@@ -110,7 +135,7 @@ func (d *readDuty) serve(rc syscall.RawConn) {
 // stop is called by the reader goroutine, holding the duty, when it stops using rc.
 func (d *readDuty) stop() {
 	d.mu.Lock()
-	d.rc = nil
+	d.rc, d.unpolled = nil, false
 	d.free.Store(false)
 	d.mu.Unlock()
 }
@@ -130,10 +155,32 @@ func (d *readDuty) stepOut() bool {
 	return true
 }
 
+// unpoll lets the reader goroutine take the socket out of the poller while it stays out
+// for event consumers: it reports whether rc was given up, which it is only while nobody
+// or a consumer holds the duty (a caller's turn waits in the poller on rc). The reader
+// goroutine then closes its pollable duplicate, and serves a new one once it holds the
+// duty again.
+//
+// A socket in the poller wakes a thread at every arrival of data whenever one of the
+// runtime's threads sleeps in the poller, which one does while a processor is idle: the
+// consumer that receives a busy stream itself finds the data there anyway, so each wake-up
+// was a context switch on the other CPU for nothing, often the CPU the sender needs.
+func (d *readDuty) unpoll() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.rc == nil || (!d.free.Load() && !d.eventsTurn) {
+		return false
+	}
+	d.rc, d.unpolled = nil, true
+	d.unpolls.Add(1)
+	return true
+}
+
 // reclaim waits until the reader goroutine holds the duty again: when kicked, or when
-// nobody read for readLease and busy (if given) reports false. It returns the end a caller
-// met, if one did.
-func (d *readDuty) reclaim(t *time.Timer, busy func() bool) (ended bool, endText string) {
+// nobody read for readLease and busy (if given) reports false. Each time readLease passes
+// and it goes on waiting, it calls stillOut (if given). It returns the end a caller met, if
+// one did.
+func (d *readDuty) reclaim(t *time.Timer, busy func() bool, stillOut func()) (ended bool, endText string) {
 	t.Reset(readLease)
 	defer t.Stop()
 	for {
@@ -153,11 +200,17 @@ func (d *readDuty) reclaim(t *time.Timer, busy func() bool) (ended bool, endText
 				return ended, endText
 			}
 			d.mu.Unlock()
+			if !kicked && stillOut != nil {
+				stillOut()
+			}
 			t.Reset(max(readLease-idle, readLease/4))
 			continue
 		}
 		// A caller reads; it kicks when the duty must come back at once.
 		d.mu.Unlock()
+		if !kicked && stillOut != nil {
+			stillOut()
+		}
 		t.Reset(readLease)
 	}
 }

@@ -281,8 +281,9 @@ func burstFS(t *testing.T, n int) string {
 }
 
 // An event consumer that falls behind a fast stream receives the rest itself (the reader
-// goroutine steps out for it), with ReceiveEvents and with RecvEvent: every event arrives
-// once and in order, and round trips made meanwhile get their own replies.
+// goroutine steps out for it, and takes the socket out of the poller meanwhile), with
+// ReceiveEvents and with RecvEvent: every event arrives once and in order, and round trips
+// made meanwhile get their own replies.
 func TestReadDutyConsumerReads(t *testing.T) {
 	for _, how := range []string{"ReceiveEvents", "RecvEvent"} {
 		t.Run(how, func(t *testing.T) {
@@ -336,6 +337,9 @@ func TestReadDutyConsumerReads(t *testing.T) {
 			assert.Equal(t, events, next)
 			if callersRead(t) {
 				assert.Greater(t, turnsBefore, uint64(10), "the consumer never received events itself")
+				// the round trips above were made while it did, some with the socket out of
+				// the poller (their callers then wait for the reader goroutine to put it back)
+				assert.Greater(t, c.state().duty.unpolls.Load(), uint64(0), "the socket never left the poller")
 			}
 		})
 	}

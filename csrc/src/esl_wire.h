@@ -57,9 +57,12 @@ int esl_wire_feed(esl_wire_t *wire, const void *data, size_t len);
  * the count read before any other call on the parser. */
 void *esl_wire_reserve(esl_wire_t *wire, size_t *room);
 void esl_wire_commit(esl_wire_t *wire, size_t n);
-/* The room reads are offered now: 64 KiB, doubled after each read that filled all it was
- * offered, up to 256 KiB, and halved after a read of less than an eighth of it. */
+/* The room reads are offered now: 8 KiB at first, doubled after each read that filled all it
+ * was offered, up to 1 MiB, and halved after a read of less than an eighth of it (not below
+ * 64 KiB). */
 size_t esl_wire_read_room(const esl_wire_t *wire);
+/* The size of the receive buffer, for tests. */
+size_t esl_wire_buffer_size(const esl_wire_t *wire);
 
 /* Takes the next complete message. */
 esl_wire_status_t esl_wire_next(esl_wire_t *wire, esl_event_t **event);

@@ -1176,9 +1176,10 @@ static void test_plain_check(void)
 	esl_wire_destroy(&w);
 }
 
-/* The read room starts at 8 KiB, grows while reads fill it (a busy stream), stops at 256 KiB,
+/* The read room starts at 8 KiB, grows while reads fill it (a busy stream), stops at 1 MiB,
  * shrinks again after small reads down to 64 KiB, and messages that span the growth are parsed
- * whole. */
+ * whole. The buffer such a stream grew is kept when it empties; one that a huge message grew
+ * is cut back. */
 static void test_read_room(void)
 {
 	esl_wire_t *w = esl_wire_create();
@@ -1192,8 +1193,8 @@ static void test_read_room(void)
 		return;
 	}
 	CHECK_INT((long) esl_wire_read_room(w), 8 * 1024);
-	/* full reads of a stream of small messages: 8 -> 16 -> ... -> 256 KiB, and no further */
-	for (i = 0; i < 7; i++) {
+	/* full reads of a stream of small messages: 8 -> 16 -> ... -> 1024 KiB, and no further */
+	for (i = 0; i < 9; i++) {
 		size_t n;
 
 		prev = esl_wire_read_room(w);
@@ -1207,7 +1208,7 @@ static void test_read_room(void)
 		}
 		fed += room;
 		esl_wire_commit(w, room);
-		CHECK_INT((long) esl_wire_read_room(w), (long) (prev < 256 * 1024 ? 2 * prev : prev));
+		CHECK_INT((long) esl_wire_read_room(w), (long) (prev < 1024 * 1024 ? 2 * prev : prev));
 		while (esl_wire_next(w, &ev) == ESL_WIRE_MESSAGE) {
 			const char *name = esl_event_get_header(ev, "Event-Name");
 
@@ -1217,10 +1218,28 @@ static void test_read_room(void)
 			esl_event_destroy(&ev);
 		}
 	}
-	CHECK_INT((long) esl_wire_read_room(w), 256 * 1024);
+	CHECK_INT((long) esl_wire_read_room(w), 1024 * 1024);
 	CHECK(sent == fed / mlen && got == sent);
+	/* a read that ends at a message's end empties the buffer: a stream's buffer stays. (The
+	 * body is 25 bytes of msg's 27: its last two, "y\n", begin the next header block, which
+	 * one more LF ends.) */
+	p = esl_wire_reserve(w, &room);
+	CHECK(p != NULL && room >= mlen + 1);
+	if (p) {
+		size_t n = (mlen - fed % mlen) % mlen;
+
+		memcpy(p, msg + fed % mlen, n);
+		p[n] = '\n';
+		esl_wire_commit(w, n + 1);
+		while (esl_wire_next(w, &ev) == ESL_WIRE_MESSAGE) {
+			esl_event_destroy(&ev);
+		}
+	}
+	CHECK_INT((long) esl_wire_buffered(w), 0);
+	CHECK(esl_wire_buffer_size(w) >= 1024 * 1024);
+	CHECK(esl_wire_buffer_size(w) <= 2 * 1024 * 1024);
 	/* a small read halves it, down to 64 KiB */
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 5; i++) {
 		prev = esl_wire_read_room(w);
 		p = esl_wire_reserve(w, &room);
 		CHECK(p != NULL);
@@ -1232,6 +1251,34 @@ static void test_read_room(void)
 		CHECK_INT((long) esl_wire_read_room(w), (long) (prev > 64 * 1024 ? prev / 2 : prev));
 	}
 	CHECK_INT((long) esl_wire_read_room(w), 64 * 1024);
+	esl_wire_destroy(&w);
+
+	/* a 3 MiB header block grows the buffer past a stream's; it is cut back once taken */
+	w = esl_wire_create();
+	CHECK(w != NULL);
+	if (!w) {
+		return;
+	}
+	esl_wire_set_limits(w, 4 * 1024 * 1024, 0);
+	{
+		size_t huge = 3 * 1024 * 1024;
+		char *blk = malloc(huge);
+
+		CHECK(blk != NULL);
+		if (blk) {
+			memset(blk, 'x', huge);
+			memcpy(blk, "X-Huge: ", 8);
+			blk[huge - 2] = '\n';
+			blk[huge - 1] = '\n';
+			CHECK_INT(esl_wire_feed(w, blk, huge), 0);
+			CHECK(esl_wire_buffer_size(w) >= huge);
+			CHECK_INT(esl_wire_next(w, &ev), ESL_WIRE_MESSAGE);
+			CHECK(ev && esl_event_get_header(ev, "X-Huge") && strlen(esl_event_get_header(ev, "X-Huge")) == huge - 10);
+			esl_event_destroy(&ev);
+			CHECK(esl_wire_buffer_size(w) <= 128 * 1024);
+			free(blk);
+		}
+	}
 	esl_wire_destroy(&w);
 }
 
