@@ -14,8 +14,8 @@
  * the parser and the mutex. So no thread can be waiting on, or about to use, the mutex when
  * it is destroyed, and once esl_disconnect returns no thread of ours uses the handle.
  *
- * Receiving: one read of 64 KiB or more at a time (up to 256 KiB while reads come back full),
- * straight into the parser's buffer (or into the body of a large message). Sockets are read
+ * Receiving: reads of 8 KiB at first, growing while they come back full up to 1 MiB (see
+ * esl_wire.c), straight into the parser's buffer (or into the body of a large message). Sockets are read
  * with MSG_DONTWAIT and polled only when they had nothing, so blocking and non-blocking
  * sockets (esl_listen hands out the latter) behave alike; esl_recv_event_nowait never polls
  * at all. esl_recv_take_nowait (for the Go binding)
