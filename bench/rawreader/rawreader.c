@@ -10,7 +10,10 @@
 #include "../csupport/bench.h"
 #include "../csupport/rawscan.h"
 
-#define READ_SIZE (256 * 1024)
+/* As large as csrc's largest read (WIRE_MAX_READ_ROOM): larger reads made both faster (this
+ * reader 0.82-0.96 of the time with 1 MiB than with 256 KiB), and the upper bound must not
+ * lose to the library on the read size. */
+#define READ_SIZE (1024 * 1024)
 
 static const char *prog = "rawreader";
 
