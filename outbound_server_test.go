@@ -600,10 +600,13 @@ func TestOutboundServerNoLeaks(t *testing.T) {
 	assert.Equal(t, OutboundStats{Accepted: 202, Completed: 202}, srv.Stats())
 
 	// Right after Shutdown: the server's threads and sockets are gone already. The fake
-	// FreeSWITCH's side of each socket closes on its own schedule, hence Eventually.
+	// FreeSWITCH's side of each socket closes on its own schedule, hence Eventually. On a
+	// busy machine the Go runtime may still start a thread or two of its own for the 202
+	// calls beyond those the warm-up left (one or two more were seen under -race beside a
+	// CPU-bound process), and keeps them; a thread kept per call would add up to 202.
 	threadsAfter := countDir(t, "/proc/self/task")
 	t.Logf("threads: %d before, %d right after Shutdown", threads, threadsAfter)
-	assert.LessOrEqual(t, threadsAfter, threads, "threads after Shutdown")
+	assert.LessOrEqual(t, threadsAfter, threads+4, "threads after Shutdown")
 	assert.Eventually(t, func() bool { return countDir(t, "/proc/self/fd") <= fds }, 5*time.Second, time.Millisecond,
 		"descriptors: %d before, %d after", fds, countDir(t, "/proc/self/fd"))
 	goleak.VerifyNone(t, goroutines)
