@@ -192,6 +192,10 @@ func (s *connState) deliver(n int) {
 	s.flush()
 }
 
+// repoll makes the pollable duplicate that puts the socket back in the poller after
+// readDuty.unpoll; tests replace it.
+var repoll = pollable
+
 // pollable returns a duplicate of fd that the runtime's network poller watches (the socket
 // is made non-blocking, which both the library and writeAll handle), or nil.
 func pollable(fd int) *os.File {
@@ -273,7 +277,9 @@ func (s *connState) receivePolled(f *os.File) (errText string, ended bool) {
 			return text, true
 		}
 		if f == nil {
-			if f = pollable(s.fd); f == nil {
+			// a new duplicate needs a free descriptor: without one the reader goes on in
+			// blocking mode, as when the socket could not be polled at all
+			if f = repoll(s.fd); f == nil {
 				return "", false
 			}
 			if rc, err = f.SyscallConn(); err != nil {

@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -343,6 +345,52 @@ func TestReadDutyConsumerReads(t *testing.T) {
 			}
 		})
 	}
+}
+
+// When the socket cannot be put back in the poller after it left it for a consumer (no
+// descriptor free for a new duplicate), the reader goroutine goes on in blocking mode: the
+// stream still arrives whole and in order, and round trips still get their replies.
+func TestReadDutyRepollFails(t *testing.T) {
+	checkLeaks(t)
+	if !callersRead(t) {
+		t.Skip("skipped: with the original libesl the reader never uses the poller, so there is nothing to put back")
+	}
+	var refused atomic.Int32
+	repoll = func(int) *os.File { refused.Add(1); return nil }
+	t.Cleanup(func() { repoll = pollable })
+	const events = 100000
+	c, err := Dial(context.Background(), burstFS(t, events))
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, c.Events("plain", "CUSTOM my::duty"))
+	next := 0
+	errAll := errors.New("all events received")
+	err = c.ReceiveEvents(context.Background(), func(ev *Event) error {
+		if next == 0 {
+			time.Sleep(100 * time.Millisecond) // behind the stream: the consumer reads for itself
+		}
+		if got := ev.GetHeader("X-Seq"); got != strconv.Itoa(next) {
+			return fmt.Errorf("event %d: X-Seq %q", next, got)
+		}
+		if next%10000 == 9999 {
+			want := "trip-" + strconv.Itoa(next)
+			if r := c.Api("echo", want); r == nil || r.GetBody() != want {
+				return fmt.Errorf("round trip at event %d: %v", next, c.Err())
+			}
+		}
+		if next++; next == events {
+			return errAll
+		}
+		return nil
+	})
+	assert.ErrorIs(t, err, errAll)
+	assert.Equal(t, events, next)
+	assert.Greater(t, c.state().duty.unpolls.Load(), uint64(0), "the socket never left the poller")
+	assert.Greater(t, refused.Load(), int32(0), "the reader goroutine never tried to put the socket back")
+	// and the connection still answers after the stream
+	r := c.Api("echo", "after")
+	require.NotNil(t, r, "%v", c.Err())
+	assert.Equal(t, "after", r.GetBody())
 }
 
 // A ReceiveEvents caller that receives a never-ending stream itself still stops when its
