@@ -91,7 +91,11 @@
 //     nothing more can be had without waiting, the socket goes back to the reader
 //     goroutine. So a busy stream is parsed and handled on one CPU instead of being handed
 //     from one to another. A goroutine that starts waiting for events, a job or a reply
-//     brings the reader goroutine back at once.
+//     brings the reader goroutine back at once. While the consumers keep the socket for
+//     longer than a millisecond, it is out of the network poller (whose wake-ups at every
+//     arrival of data would only cost the other CPU a context switch each), and the reader
+//     goroutine puts it back when it takes over again; when no descriptor is free for
+//     that, it goes on in blocking mode.
 //   - Writers take a write lock, put an entry on a FIFO of pending requests and write the
 //     whole command, under that one lock. FreeSWITCH answers commands in order, so the
 //     reader hands each command/reply or api/response to the entry at the head of the
