@@ -339,8 +339,8 @@ func TestReadDutyConsumerReads(t *testing.T) {
 			assert.Equal(t, events, next)
 			if callersRead(t) {
 				assert.Greater(t, turnsBefore, uint64(10), "the consumer never received events itself")
-				// the round trips above were made while it did, some with the socket out of
-				// the poller (their callers then wait for the reader goroutine to put it back)
+				// and the socket left the poller while it did (the round trips above still got
+				// their replies)
 				assert.Greater(t, c.state().duty.unpolls.Load(), uint64(0), "the socket never left the poller")
 			}
 		})

@@ -15,11 +15,11 @@
  * it is destroyed, and once esl_disconnect returns no thread of ours uses the handle.
  *
  * Receiving: reads of 8 KiB at first, growing while they come back full up to 1 MiB (see
- * esl_wire.c), straight into the parser's buffer (or into the body of a large message). Sockets are read
- * with MSG_DONTWAIT and polled only when they had nothing, so blocking and non-blocking
- * sockets (esl_listen hands out the latter) behave alike; esl_recv_event_nowait never polls
- * at all. esl_recv_take_nowait (for the Go binding)
- * hands event messages over as spans of the parser's buffer, with no esl_event_t built.
+ * esl_wire.c), straight into the parser's buffer (or into the body of a large message).
+ * Sockets are read with MSG_DONTWAIT and polled only when they had nothing, so blocking and
+ * non-blocking sockets (esl_listen hands out the latter) behave alike; esl_recv_event_nowait
+ * never polls at all. esl_recv_take_nowait (for the Go binding) hands event messages over as
+ * spans of the parser's buffer, with no esl_event_t built.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
