@@ -124,6 +124,13 @@ func TestReceiveEventsKeptStrings(t *testing.T) {
 				if ev.lent() {
 					lent++
 				}
+				// the events lent before read as empty while this one is lent: none shares
+				// its Event with a later one (lent Events come from slabs, never reused)
+				for i, e := range held {
+					if e == ev || e.Len() != 0 {
+						t.Fatalf("event %d: event %d's Event is reused (same: %v, %d headers)", len(held), i, e == ev, e.Len())
+					}
+				}
 				views = append(views, viewOf(ev, want[len(views)]))
 				held = append(held, ev)
 				return nil
