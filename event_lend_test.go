@@ -20,6 +20,19 @@ import (
 // recorded event frames of file, cycled `cycles` times, and then the end of the stream.
 func lendPipe(t *testing.T, file string, cycles int) *Connection {
 	t.Helper()
+	return streamPipe(t, file, cycles, false)
+}
+
+// lendingPipe is lendPipe whose stream starts only once a ReceiveEvents caller runs, so
+// that its events are lent whatever the scheduling: otherwise the reader goroutine may have
+// queued them all, unlent, before the caller starts (seen under -race on a busy machine).
+func lendingPipe(t *testing.T, file string, cycles int) *Connection {
+	t.Helper()
+	return streamPipe(t, file, cycles, true)
+}
+
+func streamPipe(t *testing.T, file string, cycles int, waitLender bool) *Connection {
+	t.Helper()
 	frames := recordedFrames(t, file)
 	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -31,11 +44,15 @@ func lendPipe(t *testing.T, file string, cycles int) *Connection {
 		t.Fatal(err)
 	}
 	attached := make(chan struct{})
+	var c *Connection
 	go func() {
 		// once the connection is checked: the events, then the end of the stream (what the
 		// connection writes stays unread in the socket buffer)
 		defer syscall.Shutdown(fds[1], syscall.SHUT_WR)
 		<-attached
+		for waitLender && c.state().lenders.Load() == 0 && !c.state().closing.Load() {
+			time.Sleep(time.Millisecond)
+		}
 		for i := 0; i < cycles; i++ {
 			for _, f := range frames {
 				if _, err := peer.Write(f); err != nil {
@@ -44,7 +61,7 @@ func lendPipe(t *testing.T, file string, cycles int) *Connection {
 			}
 		}
 	}()
-	c := NewConnectionFD(fds[0])
+	c = NewConnectionFD(fds[0])
 	connected := c.Connected()
 	close(attached)
 	if !connected {
@@ -113,7 +130,7 @@ func TestReceiveEventsKeptStrings(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			const cycles = 4
 			want := ownedEvents(t, tc.file, cycles)
-			c := lendPipe(t, tc.file, cycles)
+			c := lendingPipe(t, tc.file, cycles)
 			var views []keptView
 			var held []*Event
 			lent := 0
@@ -185,7 +202,7 @@ func TestReceiveEventsKeptStrings(t *testing.T) {
 // every consumer does, allocates nothing: its value is the event's type name, whose string
 // in the table of names outlives the loan. Other values are copied.
 func TestReceiveEventsTypeName(t *testing.T) {
-	c := lendPipe(t, "testdata/freeswitch/events-plain-call.s2c", 1)
+	c := lendingPipe(t, "testdata/freeswitch/events-plain-call.s2c", 1)
 	checked := 0
 	err := c.ReceiveEvents(context.Background(), func(ev *Event) error {
 		if !ev.lent() || !ev.isText() {
