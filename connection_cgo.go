@@ -225,11 +225,19 @@ func (s *connState) receivePolled(f *os.File) (errText string, ended bool) {
 			f.Close()
 		}
 	}()
-	rc, err := f.SyscallConn()
-	if err != nil {
+	// poll hands f to the poller and serves the read duty with it
+	var rc syscall.RawConn
+	poll := func() bool {
+		var err error
+		if rc, err = f.SyscallConn(); err != nil {
+			return false
+		}
+		s.duty.serve(rc)
+		return true
+	}
+	if !poll() {
 		return "", false
 	}
-	s.duty.serve(rc)
 	defer s.duty.stop()
 	// The callback reads and routes everything that can be had without waiting, and returns
 	// false to wait for readability, true when the connection ended or the reader steps out.
@@ -284,13 +292,9 @@ func (s *connState) receivePolled(f *os.File) (errText string, ended bool) {
 		if f == nil {
 			// a new duplicate needs a free descriptor: without one the reader goes on in
 			// blocking mode, as when the socket could not be polled at all
-			if f = repoll(s.fd); f == nil {
+			if f = repoll(s.fd); f == nil || !poll() {
 				return "", false
 			}
-			if rc, err = f.SyscallConn(); err != nil {
-				return "", false
-			}
-			s.duty.serve(rc)
 		}
 	}
 }

@@ -31,6 +31,7 @@ func lendingPipe(t *testing.T, file string, cycles int) *Connection {
 	return streamPipe(t, file, cycles, true)
 }
 
+// streamPipe is lendPipe, and with waitLender lendingPipe.
 func streamPipe(t *testing.T, file string, cycles int, waitLender bool) *Connection {
 	t.Helper()
 	frames := recordedFrames(t, file)

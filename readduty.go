@@ -34,15 +34,14 @@ type readDuty struct {
 	free atomic.Bool
 
 	// Under mu. rc is the poller's handle on the socket while the reader goroutine serves it
-	// (nil otherwise, and then nobody may take the duty); lastRelease is when the duty was
-	// last left free.
+	// in the poller, nil otherwise: callers, who wait in the poller, may take the duty only
+	// with rc. The duty is free only while the reader goroutine serves the socket (it stops
+	// holding the duty), so event consumers, who never wait in the poller, may take it also
+	// while the socket is out of the poller (see unpoll). lastRelease is when the duty was
+	// last left free; eventsTurn, that its holder is such a consumer.
 	rc          syscall.RawConn
 	lastRelease time.Time
-	// Also under mu. unpolled: rc is nil because the reader goroutine took the socket out of
-	// the poller while event consumers receive a stream (see unpoll); they may still take
-	// the duty, callers that would wait in the poller may not. eventsTurn: the holder is
-	// such a consumer, which never waits in the poller.
-	unpolled, eventsTurn bool
+	eventsTurn  bool
 
 	// ended and endText: a caller met the end of the connection; the reader goroutine,
 	// kicked, reports it (under mu).
@@ -99,7 +98,7 @@ func (d *readDuty) takeForEvents() bool {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if !d.free.Load() || (d.rc == nil && !d.unpolled) {
+	if !d.free.Load() {
 		return false
 	}
 	d.free.Store(false)
@@ -127,7 +126,7 @@ func (d *readDuty) release(kick bool, ended bool, endText string) {
 // serve is called by the reader goroutine when it starts waiting in the poller on rc.
 func (d *readDuty) serve(rc syscall.RawConn) {
 	d.mu.Lock()
-	d.rc, d.unpolled = rc, false
+	d.rc = rc
 	d.free.Store(false)
 	d.mu.Unlock()
 }
@@ -135,7 +134,7 @@ func (d *readDuty) serve(rc syscall.RawConn) {
 // stop is called by the reader goroutine, holding the duty, when it stops using rc.
 func (d *readDuty) stop() {
 	d.mu.Lock()
-	d.rc, d.unpolled = nil, false
+	d.rc = nil
 	d.free.Store(false)
 	d.mu.Unlock()
 }
@@ -171,7 +170,7 @@ func (d *readDuty) unpoll() bool {
 	if d.rc == nil || (!d.free.Load() && !d.eventsTurn) {
 		return false
 	}
-	d.rc, d.unpolled = nil, true
+	d.rc = nil
 	d.unpolls.Add(1)
 	return true
 }
@@ -190,6 +189,9 @@ func (d *readDuty) reclaim(t *time.Timer, busy func() bool, stillOut func()) (en
 			kicked = true
 		case <-t.C:
 		}
+		// While a caller reads, the reader waits a lease at a time: the caller kicks when the
+		// duty must come back at once.
+		wait := readLease
 		d.mu.Lock()
 		if d.free.Load() {
 			idle := time.Since(d.lastRelease)
@@ -199,19 +201,13 @@ func (d *readDuty) reclaim(t *time.Timer, busy func() bool, stillOut func()) (en
 				d.mu.Unlock()
 				return ended, endText
 			}
-			d.mu.Unlock()
-			if !kicked && stillOut != nil {
-				stillOut()
-			}
-			t.Reset(max(readLease-idle, readLease/4))
-			continue
+			wait = max(readLease-idle, readLease/4)
 		}
-		// A caller reads; it kicks when the duty must come back at once.
 		d.mu.Unlock()
 		if !kicked && stillOut != nil {
 			stillOut()
 		}
-		t.Reset(readLease)
+		t.Reset(wait)
 	}
 }
 
