@@ -2353,12 +2353,6 @@ static int line_maps(esl_wire_t *w, const unsigned char *t, size_t len, uint64_t
 	return 0;
 }
 
-/* The escape at t[q] ('%' and two hex digits) decodes to c. */
-static inline int escape_is(const unsigned char *t, size_t q, size_t len, unsigned char c)
-{
-	return len - q >= 3 && hexv[t[q + 1]] == (c >> 4) + 1 && hexv[t[q + 2]] == (c & 15) + 1;
-}
-
 /* Whether t[0, to) holds a NUL, a '[' or a '%' that escapes 'A', 'R' or 'Y', or ':' after
  * "ARRAY" (pct: the map of those three bytes). */
 static int odd_bytes(const unsigned char *t, size_t len, const uint64_t *pct, size_t to)
@@ -2370,13 +2364,21 @@ static int odd_bytes(const unsigned char *t, size_t len, const uint64_t *pct, si
 
 		while (bits) {
 			size_t q = (b << 6) + (size_t) __builtin_ctzll(bits);
+			unsigned char hi, lo, d;
 
 			bits &= bits - 1;
 			if (q >= to) {
 				return 0;
 			}
-			if (t[q] != '%' || escape_is(t, q, len, 'A') || escape_is(t, q, len, 'R') || escape_is(t, q, len, 'Y') ||
-				(escape_is(t, q, len, ':') && q >= 5 && !memcmp(t + q - 5, "ARRAY", 5))) {
+			if (t[q] != '%') {
+				return 1;
+			}
+			/* hexv: a hex digit's value plus one, 0 for any other byte */
+			if (len - q < 3 || !(hi = hexv[t[q + 1]]) || !(lo = hexv[t[q + 2]])) {
+				continue;
+			}
+			d = (unsigned char) (((hi - 1) << 4) | (lo - 1));
+			if (d == 'A' || d == 'R' || d == 'Y' || (d == ':' && q >= 5 && !memcmp(t + q - 5, "ARRAY", 5))) {
 				return 1;
 			}
 		}
@@ -2384,13 +2386,24 @@ static int odd_bytes(const unsigned char *t, size_t len, const uint64_t *pct, si
 	return 0;
 }
 
+/* The value of a header line, from just after its first ':' (v) to its end (e), is empty
+ * once its leading spaces are skipped (scan_lines skips only spaces in an inner event). */
+static int empty_value(const unsigned char *t, size_t v, size_t e)
+{
+	while (v < e && t[v] == ' ') {
+		v++;
+	}
+	return v == e;
+}
+
 int esl_wire_plain_check(esl_wire_t *w, const char *text, size_t len, esl_wire_text_info_t *out)
 {
 	const unsigned char *t = (const unsigned char *) text;
 	uint64_t *lf, *col, *pct;
 	bit_cursor_t ends, colons;
-	size_t q = 0, h = len, c, nline = 0, half;
+	size_t q = 0, h = len, c, nline = 0, half, evname = 0, evname_end = 0;
 	int nevname = 0, have_cl = 0, sep = 0, table;
+	uint16_t *starts = NULL, *name_lens = NULL;
 
 	memset(out, 0, sizeof(*out));
 	out->event_id = ESL_EVENT_CUSTOM;
@@ -2402,6 +2415,10 @@ int esl_wire_plain_check(esl_wire_t *w, const char *text, size_t len, esl_wire_t
 	 * lack its LF) */
 	half = len / 2 + 1;
 	table = len <= UINT16_MAX && member_room(w, 2 * half);
+	if (table) {
+		starts = w->member_at;
+		name_lens = starts + half;
+	}
 	if (line_maps(w, t, len, &lf, &col, &pct)) {
 		return -1;
 	}
@@ -2410,12 +2427,14 @@ int esl_wire_plain_check(esl_wire_t *w, const char *text, size_t len, esl_wire_t
 	 * whole section at once. Every line takes one line end, and c, the first ':' at or after
 	 * q, is followed by the value's other colons up to the next line's first one, which is
 	 * kept for that line. Nothing is taken after the bit at the end of the text (q passes
-	 * the end; a colon at the end makes every later line one without). */
+	 * the end; a colon at the end makes every later line one without).
+	 * The loop keeps to what every line needs; the three names with rules of their own are
+	 * told apart by length first, out of line, and the type is looked up after the loop. */
 	ends = bit_cursor(lf);
 	colons = bit_cursor(col);
 	c = bit_next(&colons);
 	while (q < len) {
-		size_t e, v;
+		size_t e, v, nl;
 
 		if (t[q] == '\n') {
 			h = q;
@@ -2428,29 +2447,31 @@ int esl_wire_plain_check(esl_wire_t *w, const char *text, size_t len, esl_wire_t
 			q = e + 1;
 			continue;
 		}
-		if (c - q == 5 && !memcmp(t + q, "_body", 5)) {
-			return 0;
-		}
 		v = c + 1;
-		while (v < e && t[v] == ' ') {
-			v++;
-		}
-		if (v == e) {
+		nl = c - q;
+		/* nearly every value starts with one space and a byte that is not one */
+		if (__builtin_expect(e - v < 2 || t[v + 1] == ' ' || t[v] != ' ', 0) && empty_value(t, v, e)) {
 			/* an empty value deletes headers */
 			return 0;
 		}
-		if (c - q == 10 && is_lower_name((const char *) t + q, "event-name", 10)) {
-			/* a second Event-Name, or one with escapes, takes the full parse */
-			if (nevname++ || memchr(t + v, '%', e - v)) {
+		if (__builtin_expect(nl == 5 || nl == 10 || nl == 14, 0)) {
+			if (nl == 5 && !memcmp(t + q, "_body", 5)) {
 				return 0;
 			}
-			esl_name_event_n((const char *) t + v, e - v, &out->event_id);
-		} else if (c - q == 14 && is_lower_name((const char *) t + q, CL_NAME, 14)) {
-			have_cl = 1;
+			if (nl == 10 && is_lower_name((const char *) t + q, "event-name", 10)) {
+				/* a second Event-Name takes the full parse */
+				if (nevname++) {
+					return 0;
+				}
+				evname = v;
+				evname_end = e;
+			} else if (nl == 14 && is_lower_name((const char *) t + q, CL_NAME, 14)) {
+				have_cl = 1;
+			}
 		}
 		if (table) {
-			w->member_at[half + nline] = (uint16_t) (c - q);
-			w->member_at[nline++] = (uint16_t) q;
+			name_lens[nline] = (uint16_t) nl;
+			starts[nline++] = (uint16_t) q;
 		}
 		/* the array marker needs "ARRAY" before a ':' of the value (or an escaped one, or
 		 * escaped letters: both are looked for below) */
@@ -2460,6 +2481,16 @@ int esl_wire_plain_check(esl_wire_t *w, const char *text, size_t len, esl_wire_t
 			}
 		}
 		q = e + 1;
+	}
+	if (nevname) {
+		while (evname < evname_end && t[evname] == ' ') {
+			evname++;
+		}
+		/* an Event-Name with escapes takes the full parse */
+		if (memchr(t + evname, '%', evname_end - evname)) {
+			return 0;
+		}
+		esl_name_event_n((const char *) t + evname, evname_end - evname, &out->event_id);
 	}
 	/* The full parse for: a NUL byte (it cannot be represented), '[' (array rules when in a
 	 * name; values rarely have one), and escapes that may spell the array marker once
@@ -2474,8 +2505,8 @@ int esl_wire_plain_check(esl_wire_t *w, const char *text, size_t len, esl_wire_t
 		out->body_len = len - h - 1;
 	}
 	if (table) {
-		out->member_at = w->member_at;
-		out->name_len = w->member_at + half;
+		out->member_at = starts;
+		out->name_len = name_lens;
 		out->nmember = nline;
 	}
 	return 1;

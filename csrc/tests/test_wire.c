@@ -1029,8 +1029,14 @@ static void test_plain_check(void)
 		{ "Event-Name:  CHANNEL_ANSWER\nA%2F: ARRA\n\nARRAY::body", 1 },
 		{ "", 1 },
 		{ "no colon at all", 1 },
+		/* values that do not start with one space and a byte that is not one */
+		{ "A:x\nB:  y\nC: z", 1 },
+		{ "A:\t\nB: \t", 1 },
 		/* the full rules */
 		{ "A: 1\nA:\n", 0 },
+		{ "A: \n", 0 },
+		{ "A:  ", 0 },
+		{ "A: 1\nB:", 0 },
 		{ "A:    \n", 0 },
 		{ "X: ARRAY::a|:b\n", 0 },
 		{ "A[1]: x\n", 0 },
@@ -1065,6 +1071,14 @@ static void test_plain_check(void)
 		CHECK_INT(r, cases[i].spans);
 		CHECK(eslt_spans_check(w, cases[i].text, strlen(cases[i].text), 0, why, sizeof(why)) >= 0);
 	}
+	/* the type, from an Event-Name line anywhere in the header section, its spaces skipped */
+	{
+		static const char typed[] = "A: 1\nevent-NAME:   CHANNEL_ANSWER\nB: 2\n\nEvent-Name: API";
+		CHECK_INT(esl_wire_plain_check(w, typed, sizeof(typed) - 1, &ti), 1);
+	}
+	CHECK_INT(ti.event_id, ESL_EVENT_CHANNEL_ANSWER);
+	CHECK_INT(esl_wire_plain_check(w, "Event-Name: NO_SUCH_EVENT\n", 26, &ti), 1);
+	CHECK_INT(ti.event_id, ESL_EVENT_CUSTOM);
 	CHECK_INT(esl_wire_plain_check(w, with_nul, sizeof(with_nul) - 1, &ti), 0);
 	CHECK_INT(esl_wire_plain_check(w, nul_body, sizeof(nul_body) - 1, &ti), 1);
 	CHECK(ti.has_body && ti.body_off == 19 && ti.body_len == 3 && ti.header_len == 18);
