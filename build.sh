@@ -54,6 +54,10 @@ usage: ./build.sh COMMAND [ARGS]
                    round trips at once; RSS, goroutines, threads and fds are sampled every
                    second and summarized (start/peak/end). ARGS go to the program
                    (-events N -sessions N -parallel N -api N -format plain|json)
+  abparse REV [ITERATIONS [ROUNDS]]
+                   not in CI: the parser of revision REV against the working tree's, in one
+                   process, interleaved (bench/cbench/abparse.c): the text check and the
+                   parse of the recorded plain and JSON events, as medians of per-round ratios
   help             this text
 EOF
 }
@@ -342,6 +346,38 @@ cmd_soak() {
 	"$BUILD/soak" -testdata "$ROOT/testdata/freeswitch" "$@"
 }
 
+# Builds abparse with revision $1's library (its sources from git, built into
+# $BUILD/abparse) beside the working tree's, and runs it on the recorded plain and JSON
+# events. The base library is linked as one object in which only the functions abparse calls
+# stay global, renamed base_*, so the two copies of every other symbol never meet.
+cmd_abparse() {
+	local rev=${1:-}
+	[ -n "$rev" ] || die "usage: ./build.sh abparse REV [ITERATIONS [ROUNDS]]"
+	shift
+	local out="$BUILD/abparse" f
+	local syms=(esl_wire_create esl_wire_destroy esl_wire_plain_check esl_wire_json_check esl_wire_parse_plain
+		esl_wire_parse_json esl_event_get_header_idx esl_event_destroy)
+	local rename=() keep=()
+	step "abparse: $rev against the working tree"
+	rm -rf "$out" && mkdir -p "$out/src" "$out/obj"
+	git archive "$rev" csrc | tar -x -C "$out/src"
+	for f in "$out"/src/csrc/src/*.c; do
+		$CC $CSTD $CWARN -O2 -g -I"$out/src/csrc/include" -I"$out/src/csrc/src" -c "$f" -o "$out/obj/$(basename "${f%.c}").o"
+	done
+	ld -r "$out"/obj/*.o -o "$out/base-all.o"
+	for f in "${syms[@]}"; do
+		rename+=(--redefine-sym "$f=base_$f")
+		keep+=(--keep-global-symbol "base_$f")
+	done
+	objcopy "${rename[@]}" "$out/base-all.o" "$out/base-renamed.o"
+	objcopy "${keep[@]}" "$out/base-renamed.o" "$out/base.o"
+	$CC $CSTD $CWARN -O2 -g -Icsrc/include -Icsrc/src -o "$out/abparse" bench/cbench/abparse.c "$out/base.o" \
+		"${CSRC[@]}" -lpthread -lm
+	for f in plain json; do
+		"$out/abparse" "testdata/freeswitch/events-$f-call.s2c" "$f" "$@"
+	done
+}
+
 main() {
 	local cmd=${1:-help}
 	shift || true
@@ -358,6 +394,7 @@ main() {
 	bench) cmd_bench "$@" ;;
 	libesltest) cmd_libesltest "$@" ;;
 	soak) cmd_soak "$@" ;;
+	abparse) cmd_abparse "$@" ;;
 	*) cmd_help; die "unknown command: $cmd" ;;
 	esac
 }
