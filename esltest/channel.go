@@ -1,6 +1,7 @@
 package esltest
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -72,6 +73,12 @@ var q850 = map[string]int{
 	"SYSTEM_SHUTDOWN": 503, "LOSE_RACE": 502, "ALLOTTED_TIMEOUT": 602,
 }
 
+// chanVar is a channel variable, with the name of its header in channel events
+// ("variable_" + name), made once when it is set.
+type chanVar struct {
+	name, value, header string
+}
+
 // callerProfile is the Caller-* header group. Empty string fields are not written.
 type callerProfile struct {
 	direction, logicalDirection, username, dialplan string
@@ -82,46 +89,72 @@ type callerProfile struct {
 	answered, progress, progressMedia, hangup       int64
 }
 
+// profileFields are the caller profile's headers in the order the server writes them; an
+// empty value is left out (the times are always written).
+var profileFields = [...]struct {
+	name  string
+	value func(p *callerProfile) string
+}{
+	{"Direction", func(p *callerProfile) string { return p.direction }},
+	{"Logical-Direction", func(p *callerProfile) string { return p.logicalDirection }},
+	{"Username", func(p *callerProfile) string { return p.username }},
+	{"Dialplan", func(p *callerProfile) string { return p.dialplan }},
+	{"Caller-ID-Name", func(p *callerProfile) string { return p.cidName }},
+	{"Caller-ID-Number", func(p *callerProfile) string { return p.cidNumber }},
+	{"Orig-Caller-ID-Name", func(p *callerProfile) string { return p.origCidName }},
+	{"Orig-Caller-ID-Number", func(p *callerProfile) string { return p.origCidNumber }},
+	{"Callee-ID-Name", func(p *callerProfile) string { return p.calleeName }},
+	{"Callee-ID-Number", func(p *callerProfile) string { return p.calleeNumber }},
+	{"Network-Addr", func(p *callerProfile) string { return p.networkAddr }},
+	{"ANI", func(p *callerProfile) string { return p.ani }},
+	{"Destination-Number", func(p *callerProfile) string { return p.destination }},
+	{"Unique-ID", func(p *callerProfile) string { return p.uuid }},
+	{"Source", func(p *callerProfile) string { return p.source }},
+	{"Context", func(p *callerProfile) string { return p.context }},
+	{"RDNIS", func(p *callerProfile) string { return p.rdnis }},
+	{"Channel-Name", func(p *callerProfile) string { return p.name }},
+	{"Profile-Index", func(*callerProfile) string { return "1" }},
+	{"Profile-Created-Time", func(p *callerProfile) string { return strconv.FormatInt(p.created, 10) }},
+	{"Channel-Created-Time", func(p *callerProfile) string { return strconv.FormatInt(p.created, 10) }},
+	{"Channel-Answered-Time", func(p *callerProfile) string { return strconv.FormatInt(p.answered, 10) }},
+	{"Channel-Progress-Time", func(p *callerProfile) string { return strconv.FormatInt(p.progress, 10) }},
+	{"Channel-Progress-Media-Time", func(p *callerProfile) string { return strconv.FormatInt(p.progressMedia, 10) }},
+	{"Channel-Hangup-Time", func(p *callerProfile) string { return strconv.FormatInt(p.hangup, 10) }},
+	{"Channel-Transfer-Time", func(*callerProfile) string { return "0" }},
+	{"Channel-Resurrect-Time", func(*callerProfile) string { return "0" }},
+	{"Channel-Bridged-Time", func(*callerProfile) string { return "0" }},
+	{"Channel-Last-Hold", func(*callerProfile) string { return "0" }},
+	{"Channel-Hold-Accum", func(*callerProfile) string { return "0" }},
+	{"Screen-Bit", func(*callerProfile) string { return "true" }},
+	{"Privacy-Hide-Name", func(*callerProfile) string { return "false" }},
+	{"Privacy-Hide-Number", func(*callerProfile) string { return "false" }},
+}
+
+// profileNames holds the profile's header names under the prefixes the server writes them
+// with, made once: every channel event carries the profile.
+var profileNames = map[string]*[len(profileFields)]string{
+	"Caller-":  prefixedProfileNames("Caller-"),
+	"Channel-": prefixedProfileNames("Channel-"),
+}
+
+func prefixedProfileNames(prefix string) *[len(profileFields)]string {
+	var names [len(profileFields)]string
+	for i, f := range profileFields {
+		names[i] = prefix + f.name
+	}
+	return &names
+}
+
 func (p *callerProfile) appendHeaders(dst []Header, prefix string) []Header {
-	add := func(name, v string) {
-		if v != "" {
-			dst = append(dst, Header{prefix + name, v})
+	names := profileNames[prefix]
+	if names == nil {
+		names = prefixedProfileNames(prefix)
+	}
+	for i, f := range profileFields {
+		if v := f.value(p); v != "" {
+			dst = append(dst, Header{names[i], v})
 		}
 	}
-	num := func(name string, v int64) { dst = append(dst, Header{prefix + name, strconv.FormatInt(v, 10)}) }
-	add("Direction", p.direction)
-	add("Logical-Direction", p.logicalDirection)
-	add("Username", p.username)
-	add("Dialplan", p.dialplan)
-	add("Caller-ID-Name", p.cidName)
-	add("Caller-ID-Number", p.cidNumber)
-	add("Orig-Caller-ID-Name", p.origCidName)
-	add("Orig-Caller-ID-Number", p.origCidNumber)
-	add("Callee-ID-Name", p.calleeName)
-	add("Callee-ID-Number", p.calleeNumber)
-	add("Network-Addr", p.networkAddr)
-	add("ANI", p.ani)
-	add("Destination-Number", p.destination)
-	add("Unique-ID", p.uuid)
-	add("Source", p.source)
-	add("Context", p.context)
-	add("RDNIS", p.rdnis)
-	add("Channel-Name", p.name)
-	add("Profile-Index", "1")
-	num("Profile-Created-Time", p.created)
-	num("Channel-Created-Time", p.created)
-	num("Channel-Answered-Time", p.answered)
-	num("Channel-Progress-Time", p.progress)
-	num("Channel-Progress-Media-Time", p.progressMedia)
-	num("Channel-Hangup-Time", p.hangup)
-	num("Channel-Transfer-Time", 0)
-	num("Channel-Resurrect-Time", 0)
-	num("Channel-Bridged-Time", 0)
-	num("Channel-Last-Hold", 0)
-	num("Channel-Hold-Accum", 0)
-	add("Screen-Bit", "true")
-	add("Privacy-Hide-Name", "false")
-	add("Privacy-Hide-Number", "false")
 	return dst
 }
 
@@ -146,7 +179,7 @@ type Channel struct {
 	readCodec   bool
 	writeCodec  bool
 	profile     *callerProfile
-	vars        []Header
+	vars        []chanVar
 	sessionID   int
 	created     time.Time
 	answered    time.Time
@@ -179,8 +212,8 @@ func (ch *Channel) Var(name string) string {
 	ch.mu.Lock()
 	defer ch.mu.Unlock()
 	for _, v := range ch.vars {
-		if v.Name == name {
-			return v.Value
+		if v.name == name {
+			return v.value
 		}
 	}
 	return ""
@@ -222,7 +255,7 @@ func (ch *Channel) setVar(name, value string) {
 	ch.mu.Lock()
 	defer ch.mu.Unlock()
 	ch.unsetVarLocked(name)
-	ch.vars = append(ch.vars, Header{name, value})
+	ch.vars = append(ch.vars, chanVar{name, value, "variable_" + name})
 }
 
 func (ch *Channel) unsetVar(name string) {
@@ -233,7 +266,7 @@ func (ch *Channel) unsetVar(name string) {
 
 func (ch *Channel) unsetVarLocked(name string) {
 	for i, v := range ch.vars {
-		if v.Name == name {
+		if v.name == name {
 			ch.vars = append(ch.vars[:i], ch.vars[i+1:]...)
 			return
 		}
@@ -241,6 +274,15 @@ func (ch *Channel) unsetVarLocked(name string) {
 }
 
 // basicData appends the channel data block (switch_channel_event_set_data).
+// dataLen is the most headers appendData adds with the profile (ch.mu held).
+func (ch *Channel) dataLen(withVars bool) int {
+	n := 17 + len(profileFields)
+	if withVars {
+		n += len(ch.vars)
+	}
+	return n
+}
+
 func (ch *Channel) appendData(dst []Header, withProfile, withVars bool) []Header {
 	dst = append(dst,
 		Header{"Channel-State", ch.running},
@@ -274,7 +316,7 @@ func (ch *Channel) appendData(dst []Header, withProfile, withVars bool) []Header
 	}
 	if withVars {
 		for _, v := range ch.vars {
-			dst = append(dst, Header{"variable_" + v.Name, v.Value})
+			dst = append(dst, Header{v.header, v.value})
 		}
 	}
 	return dst
@@ -290,8 +332,10 @@ func (ch *Channel) newChannelEvent(name, src string, pre, post []Header) *Event 
 	}
 	e := ch.s.newStdEvent(typ, loc.file, loc.fn, loc.line)
 	e.headers = append(e.headers, pre...)
+	withVars := withVariables[name]
 	ch.mu.Lock()
-	e.headers = ch.appendData(e.headers, true, withVariables[name])
+	e.headers = slices.Grow(e.headers, ch.dataLen(withVars)+len(post))
+	e.headers = ch.appendData(e.headers, true, withVars)
 	ch.mu.Unlock()
 	e.headers = append(e.headers, post...)
 	return e
@@ -352,7 +396,11 @@ func (ch *Channel) setCallState(cs string) {
 func (ch *Channel) varsSnapshot() []Header {
 	ch.mu.Lock()
 	defer ch.mu.Unlock()
-	return append([]Header(nil), ch.vars...)
+	vars := make([]Header, len(ch.vars))
+	for i, v := range ch.vars {
+		vars[i] = Header{v.name, v.value}
+	}
+	return vars
 }
 
 // channelData renders the connect reply of an outbound socket: the

@@ -248,7 +248,9 @@ func (c *conn) writeNotice(body string) {
 // client has not read yet.
 func (c *conn) readLoop() {
 	defer close(c.readDone)
-	br := bufio.NewReaderSize(c.nc, 64<<10)
+	// Commands are small and readBlock takes a byte at a time (a body is read straight into
+	// its own slice), so a small buffer does: a test may hold thousands of connections.
+	br := bufio.NewReaderSize(c.nc, 4<<10)
 	for {
 		blk, err := readBlock(br)
 		select {
