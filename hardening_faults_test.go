@@ -178,6 +178,18 @@ func (r *hfRecording) cuts(full bool) []int {
 type hfCounts struct {
 	cuts, calls, errCalls, okCalls, delivered, mismatches, hangs atomic.Int64
 	maxCall                                                      atomic.Int64 // nanoseconds
+	// every goroutine's stack when the first hang was seen: the stuck login or read, and the
+	// test's peer, are still where they stopped then
+	hangStacks atomic.Pointer[string]
+}
+
+func (c *hfCounts) hang() {
+	c.hangs.Add(1)
+	if c.hangStacks.Load() == nil {
+		buf := make([]byte, 8<<20)
+		stacks := string(buf[:runtime.Stack(buf, true)])
+		c.hangStacks.CompareAndSwap(nil, &stacks)
+	}
 }
 
 func (c *hfCounts) call(start time.Time, err error) {
@@ -190,12 +202,12 @@ func (c *hfCounts) call(start time.Time, err error) {
 		}
 	}
 	if d > hfCallMax {
-		c.hangs.Add(1)
+		c.hang()
 	}
 	if err != nil {
 		c.errCalls.Add(1)
 		if errors.Is(err, context.DeadlineExceeded) {
-			c.hangs.Add(1)
+			c.hang()
 		}
 	} else {
 		c.okCalls.Add(1)
@@ -612,6 +624,11 @@ func TestHardeningFaultsEveryByte(t *testing.T) {
 	t.Logf("mode %s, %v in all, crashes 0", mode, time.Since(start).Round(time.Second))
 	if h := inbound.hangs.Load() + outbound.hangs.Load(); h != 0 {
 		t.Errorf("%d hangs", h)
+		for _, c := range []*hfCounts{&inbound, &outbound} {
+			if stacks := c.hangStacks.Load(); stacks != nil {
+				t.Logf("goroutines when the first hang was seen:\n%s", *stacks)
+			}
+		}
 	}
 	goleak.VerifyNone(t, ignore)
 	deadline := time.Now().Add(10 * time.Second)
