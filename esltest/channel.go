@@ -130,26 +130,26 @@ var profileFields = [...]struct {
 	{"Privacy-Hide-Number", func(*callerProfile) string { return "false" }},
 }
 
-// profileNames holds the profile's header names under the prefixes the server writes them
-// with, made once: every channel event carries the profile.
-var profileNames = map[string]*[len(profileFields)]string{
-	"Caller-":  prefixedProfileNames("Caller-"),
-	"Channel-": prefixedProfileNames("Channel-"),
-}
+// profileNames are the profile's header names under one prefix, made once: every channel
+// event carries the profile.
+type profileNames [len(profileFields)]string
 
-func prefixedProfileNames(prefix string) *[len(profileFields)]string {
-	var names [len(profileFields)]string
+func prefixedProfileNames(prefix string) *profileNames {
+	var names profileNames
 	for i, f := range profileFields {
 		names[i] = prefix + f.name
 	}
 	return &names
 }
 
-func (p *callerProfile) appendHeaders(dst []Header, prefix string) []Header {
-	names := profileNames[prefix]
-	if names == nil {
-		names = prefixedProfileNames(prefix)
-	}
+// The prefixes the server writes the profile under: "Caller-" in channel data, "Channel-"
+// in an outbound socket's connect reply.
+var (
+	callerProfileNames  = prefixedProfileNames("Caller-")
+	channelProfileNames = prefixedProfileNames("Channel-")
+)
+
+func (p *callerProfile) appendHeaders(dst []Header, names *profileNames) []Header {
 	for i, f := range profileFields {
 		if v := f.value(p); v != "" {
 			dst = append(dst, Header{names[i], v})
@@ -274,16 +274,9 @@ func (ch *Channel) unsetVarLocked(name string) {
 }
 
 // basicData appends the channel data block (switch_channel_event_set_data).
-// dataLen is the most headers appendData adds with the profile (ch.mu held).
-func (ch *Channel) dataLen(withVars bool) int {
-	n := 17 + len(profileFields)
-	if withVars {
-		n += len(ch.vars)
-	}
-	return n
-}
-
 func (ch *Channel) appendData(dst []Header, withProfile, withVars bool) []Header {
+	// room for all of it at once: the 17 headers below at most, the profile, the variables
+	dst = slices.Grow(dst, 17+len(profileFields)+len(ch.vars))
 	dst = append(dst,
 		Header{"Channel-State", ch.running},
 		Header{"Channel-Call-State", ch.callState},
@@ -312,7 +305,7 @@ func (ch *Channel) appendData(dst []Header, withProfile, withVars bool) []Header
 			Header{"Channel-Write-Codec-Bit-Rate", "128000"})
 	}
 	if withProfile && ch.profile != nil {
-		dst = ch.profile.appendHeaders(dst, "Caller-")
+		dst = ch.profile.appendHeaders(dst, callerProfileNames)
 	}
 	if withVars {
 		for _, v := range ch.vars {
@@ -332,10 +325,8 @@ func (ch *Channel) newChannelEvent(name, src string, pre, post []Header) *Event 
 	}
 	e := ch.s.newStdEvent(typ, loc.file, loc.fn, loc.line)
 	e.headers = append(e.headers, pre...)
-	withVars := withVariables[name]
 	ch.mu.Lock()
-	e.headers = slices.Grow(e.headers, ch.dataLen(withVars)+len(post))
-	e.headers = ch.appendData(e.headers, true, withVars)
+	e.headers = ch.appendData(e.headers, true, withVariables[name])
 	ch.mu.Unlock()
 	e.headers = append(e.headers, post...)
 	return e
@@ -411,7 +402,7 @@ func (ch *Channel) channelData(async, full bool) []byte {
 	e := ch.s.newStdEvent(typ, loc.file, loc.fn, loc.line)
 	ch.mu.Lock()
 	if ch.profile != nil {
-		e.headers = ch.profile.appendHeaders(e.headers, "Channel-")
+		e.headers = ch.profile.appendHeaders(e.headers, channelProfileNames)
 	}
 	e.headers = ch.appendData(e.headers, true, true)
 	ch.mu.Unlock()

@@ -386,6 +386,19 @@ static const unsigned char hexv[256] = {
 	['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16
 };
 
+/* Whether t[q] ('%') starts an escape the parser decodes: two hex digits, and not "%00"
+ * (decoding it would cut the value). *d gets the byte it stands for. */
+static inline int escape_at(const unsigned char *t, size_t q, size_t len, unsigned char *d)
+{
+	unsigned char hi, lo;
+
+	if (len - q < 3 || !(hi = hexv[t[q + 1]]) || !(lo = hexv[t[q + 2]]) || (hi == 1 && lo == 1)) {
+		return 0;
+	}
+	*d = (unsigned char) (((hi - 1) << 4) | (lo - 1));
+	return 1;
+}
+
 static int wire_fail(esl_wire_t *w, const char *msg)
 {
 	snprintf(w->err, sizeof(w->err), "%s", msg);
@@ -1391,7 +1404,7 @@ static inline __attribute__((always_inline)) int scan_lines_mode(esl_wire_t *w, 
 		decoding = !spans;
 		for (;;) {
 			size_t x = bit_from(&stops, q);
-			unsigned char c, hi, lo;
+			unsigned char c, d;
 
 			if (decoding) {
 				copy_span(o, t + q, x - q, len - q);
@@ -1403,8 +1416,7 @@ static inline __attribute__((always_inline)) int scan_lines_mode(esl_wire_t *w, 
 			}
 			if (c == '%') {
 				/* the two hex digits are never LF, so an escape stays inside the line */
-				if (len - q >= 3 && (hi = hexv[t[q + 1]]) && (lo = hexv[t[q + 2]]) && (hi != 1 || lo != 1)) {
-					char d = (char) (((hi - 1) << 4) | (lo - 1));
+				if (escape_at(t, q, len, &d)) {
 					if (!decoding) {
 						decoding = 1;
 						value = o;
@@ -1413,7 +1425,7 @@ static inline __attribute__((always_inline)) int scan_lines_mode(esl_wire_t *w, 
 					}
 					/* "::" made of escapes or of both kinds */
 					colon |= d == ':' && o > value && o[-1] == ':';
-					*o++ = d;
+					*o++ = (char) d;
 					q += 3;
 				} else {
 					if (decoding) {
@@ -2364,7 +2376,7 @@ static int odd_bytes(const unsigned char *t, size_t len, const uint64_t *pct, si
 
 		while (bits) {
 			size_t q = (b << 6) + (size_t) __builtin_ctzll(bits);
-			unsigned char hi, lo, d;
+			unsigned char d;
 
 			bits &= bits - 1;
 			if (q >= to) {
@@ -2373,11 +2385,9 @@ static int odd_bytes(const unsigned char *t, size_t len, const uint64_t *pct, si
 			if (t[q] != '%') {
 				return 1;
 			}
-			/* hexv: a hex digit's value plus one, 0 for any other byte */
-			if (len - q < 3 || !(hi = hexv[t[q + 1]]) || !(lo = hexv[t[q + 2]])) {
+			if (!escape_at(t, q, len, &d)) {
 				continue;
 			}
-			d = (unsigned char) (((hi - 1) << 4) | (lo - 1));
 			if (d == 'A' || d == 'R' || d == 'Y' || (d == ':' && q >= 5 && !memcmp(t + q - 5, "ARRAY", 5))) {
 				return 1;
 			}
@@ -2386,14 +2396,14 @@ static int odd_bytes(const unsigned char *t, size_t len, const uint64_t *pct, si
 	return 0;
 }
 
-/* The value of a header line, from just after its first ':' (v) to its end (e), is empty
- * once its leading spaces are skipped (scan_lines skips only spaces in an inner event). */
-static int empty_value(const unsigned char *t, size_t v, size_t e)
+/* Where the value of a header line starts, from just after its first ':' (v) to its end (e):
+ * past its leading spaces (scan_lines skips only spaces in an inner event). */
+static size_t skip_spaces(const unsigned char *t, size_t v, size_t e)
 {
 	while (v < e && t[v] == ' ') {
 		v++;
 	}
-	return v == e;
+	return v;
 }
 
 int esl_wire_plain_check(esl_wire_t *w, const char *text, size_t len, esl_wire_text_info_t *out)
@@ -2450,7 +2460,7 @@ int esl_wire_plain_check(esl_wire_t *w, const char *text, size_t len, esl_wire_t
 		v = c + 1;
 		nl = c - q;
 		/* nearly every value starts with one space and a byte that is not one */
-		if (__builtin_expect(e - v < 2 || t[v + 1] == ' ' || t[v] != ' ', 0) && empty_value(t, v, e)) {
+		if (__builtin_expect(e - v < 2 || t[v + 1] == ' ' || t[v] != ' ', 0) && skip_spaces(t, v, e) == e) {
 			/* an empty value deletes headers */
 			return 0;
 		}
@@ -2483,9 +2493,7 @@ int esl_wire_plain_check(esl_wire_t *w, const char *text, size_t len, esl_wire_t
 		q = e + 1;
 	}
 	if (nevname) {
-		while (evname < evname_end && t[evname] == ' ') {
-			evname++;
-		}
+		evname = skip_spaces(t, evname, evname_end);
 		/* an Event-Name with escapes takes the full parse */
 		if (memchr(t + evname, '%', evname_end - evname)) {
 			return 0;
