@@ -308,6 +308,44 @@ ESL_DECLARE(esl_status_t) esl_handle_set_limits(esl_handle_t *handle, esl_size_t
  * empty, so edge-triggered pollers work too. Other results as esl_recv_event's. */
 ESL_DECLARE(esl_status_t) esl_recv_event_nowait(esl_handle_t *handle, int check_q, esl_event_t **save_event);
 
+/*
+ * Events read in place. esl_recv_event builds every event libesl's API promises: each header
+ * split, decoded, hashed and linked into an esl_event_t. A view receives the same stream but
+ * keeps an event as its text, finds a header only when asked for it and decodes only that
+ * value, for programs that read a few headers of many events. What a view gives is what
+ * esl_event_get_header and esl_event_get_body give on the event esl_recv_event would build.
+ * A view belongs to one thread at a time; it may receive from any handle.
+ */
+typedef struct esl_event_view esl_event_view_t;
+
+/* A new, empty view. ESL_FAIL when memory ran out. */
+ESL_DECLARE(esl_status_t) esl_event_view_create(esl_event_view_t **view);
+/* Frees the view and sets *view to NULL. */
+ESL_DECLARE(void) esl_event_view_destroy(esl_event_view_t **view);
+/* Receives the next message into view: as esl_recv_event(handle, 1, NULL) does with ms 0, as
+ * esl_recv_event_timed(handle, ms, 1, NULL) does otherwise, and with the same results. An event
+ * as FreeSWITCH frames events (text/event-plain or text/event-json) that can be read from its
+ * text stays text in the view: no esl_event_t is built, and last_event and last_ievent are
+ * NULL. Any other message (a reply, a log line, an event too large or of a rare shape) is
+ * received the usual way, into last_event and last_ievent, and the view reads last_ievent.
+ * What the view gives stays valid until the next receive into it or on the handle. */
+ESL_DECLARE(esl_status_t) esl_recv_event_view(esl_handle_t *handle, uint32_t ms, esl_event_view_t *view);
+/* 1 when the last receive gave an event (read in place, or last_ievent); 0 for anything else. */
+ESL_DECLARE(int) esl_event_view_has_event(const esl_event_view_t *view);
+/* 1 when the event is read in place from its text, 0 when it is last_ievent or none. */
+ESL_DECLARE(int) esl_event_view_in_place(const esl_event_view_t *view);
+/* The event's type (Event-Name); ESL_EVENT_CUSTOM when there is no event. */
+ESL_DECLARE(esl_event_types_t) esl_event_view_id(const esl_event_view_t *view);
+/* The first header called name (ASCII case-insensitive), decoded, or NULL; "_body" gives the
+ * body when no header has that name, as esl_event_get_header does. */
+ESL_DECLARE(const char *) esl_event_view_get_header(esl_event_view_t *view, const char *name);
+/* The body, NUL-terminated, or NULL; *len (when len is not NULL) is its length in bytes. */
+ESL_DECLARE(const char *) esl_event_view_get_body(esl_event_view_t *view, esl_size_t *len);
+/* A new esl_event_t of the event, as esl_recv_event would have built it, for code that needs
+ * the whole header list; the caller destroys it. ESL_FAIL with *event NULL when there is no
+ * event or memory ran out. */
+ESL_DECLARE(esl_status_t) esl_event_view_to_event(esl_event_view_t *view, esl_event_t **event);
+
 /* A listening socket that binds the host it is given (IPv4 or IPv6) and can be stopped. */
 typedef struct esl_listener esl_listener_t;
 

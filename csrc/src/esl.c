@@ -693,7 +693,7 @@ esl_status_t esl_recv_take_nowait(esl_handle_t *handle, esl_wire_take_fn take, v
  * middle of a message, the call returns ESL_BREAK and the bytes received so far stay in the
  * parser, so the next receive carries on where this one stopped and nothing is lost.
  */
-ESL_DECLARE(esl_status_t) esl_recv_event_timed(esl_handle_t *handle, uint32_t ms, int check_q, esl_event_t **save_event)
+static esl_status_t recv_timed(esl_handle_t *handle, uint32_t ms, int check_q, esl_event_t **save_event, take_t take)
 {
 	esl_conn_t *c;
 	esl_status_t st = ESL_FAIL;
@@ -701,7 +701,7 @@ ESL_DECLARE(esl_status_t) esl_recv_event_timed(esl_handle_t *handle, uint32_t ms
 	int ready;
 
 	if (ms == 0) {
-		return esl_recv_event(handle, check_q, save_event);
+		return recv_call(handle, check_q, save_event, 0, take);
 	}
 	if (!(c = enter(handle))) {
 		return ESL_FAIL;
@@ -731,11 +731,21 @@ ESL_DECLARE(esl_status_t) esl_recv_event_timed(esl_handle_t *handle, uint32_t ms
 			goto out;
 		}
 	}
-	st = recv_locked(handle, c, check_q, save_event, deadline, (take_t) { NULL, NULL });
+	st = recv_locked(handle, c, check_q, save_event, deadline, take);
 	esl_mutex_unlock(handle->mutex);
 out:
 	leave(c);
 	return st;
+}
+
+ESL_DECLARE(esl_status_t) esl_recv_event_timed(esl_handle_t *handle, uint32_t ms, int check_q, esl_event_t **save_event)
+{
+	return recv_timed(handle, ms, check_q, save_event, (take_t) { NULL, NULL });
+}
+
+esl_status_t esl_recv_take_timed(esl_handle_t *handle, uint32_t ms, esl_wire_take_fn take, void *ctx)
+{
+	return recv_timed(handle, ms, 1, NULL, (take_t) { take, ctx });
 }
 
 /*

@@ -212,6 +212,22 @@ esl_status_t esl_handle_keep_inner(esl_handle_t *handle, int on);
  * nothing is offered, so every message is logged as usual. One lock for the whole call. */
 esl_status_t esl_recv_take_nowait(esl_handle_t *handle, esl_wire_take_fn take, void *ctx);
 
+/* esl_recv_take_nowait's way of taking events, in a receive that waits like
+ * esl_recv_event_timed(handle, ms, 1, NULL) (ms 0: without a bound) until a message was taken
+ * or received. take should ask to stop (ESL_WIRE_TAKEN_STOP) after the first one it takes:
+ * the call then returns ESL_SUCCESS with last_event NULL. For esl_recv_event_view. */
+esl_status_t esl_recv_take_timed(esl_handle_t *handle, uint32_t ms, esl_wire_take_fn take, void *ctx);
+
+/* Puts an event's text (NUL-terminated at len) into view to be read in place, when the checks
+ * allow it: 1 then, 0 when the event needs the full parse (the view is then empty), -1 when
+ * memory ran out. esl_recv_event_view's step, and a way for tests to reach it without a
+ * socket. */
+int esl_event_view_set_text(esl_event_view_t *view, const char *text, size_t len, int json);
+
+/* Testing aid: the text an event read in place is read from, and whether it is JSON; NULL
+ * when the view does not read one. */
+const char *esl_event_view_text(const esl_event_view_t *view, size_t *len, int *json);
+
 /* The inner event of a received message (spec 13.4): text/event-plain through
  * esl_wire_parse_plain, text/event-json into the same one-allocation event (the same result as
  * esl_event_create_json gives; rare shapes go through it), anything else none.

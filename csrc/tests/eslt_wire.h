@@ -12,6 +12,7 @@
 #ifndef ESLT_WIRE_H
 #define ESLT_WIRE_H
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -434,6 +435,165 @@ static inline int eslt_members_same(const esl_wire_text_info_t *ti, const uint16
 	return 0;
 }
 
+/* 0 when equal; otherwise writes the first difference into why. */
+static inline int eslt_event_diff(esl_event_t *a, esl_event_t *b, char *why, size_t whylen)
+{
+	esl_event_header_t *x, *y;
+	size_t n = 0, la, lb;
+
+	if (!a || !b) {
+		snprintf(why, whylen, "missing event (%p, %p)", (void *) a, (void *) b);
+		return a != b;
+	}
+	if (a->event_id != b->event_id) {
+		snprintf(why, whylen, "event_id %d vs %d", (int) a->event_id, (int) b->event_id);
+		return 1;
+	}
+	for (x = a->headers, y = b->headers; x && y; x = x->next, y = y->next, n++) {
+		int i;
+		if (strcmp(x->name, y->name) || strcmp(x->value, y->value) || x->idx != y->idx) {
+			snprintf(why, whylen, "header %zu: [%s]=[%.60s] idx %d vs [%s]=[%.60s] idx %d", n, x->name, x->value, x->idx,
+					 y->name, y->value, y->idx);
+			return 1;
+		}
+		/* 0 means "not computed"; any two computed hashes of one name agree */
+		if (x->hash && y->hash && x->hash != y->hash) {
+			snprintf(why, whylen, "header %zu (%s): hash %lu vs %lu", n, x->name, x->hash, y->hash);
+			return 1;
+		}
+		for (i = 0; i < x->idx; i++) {
+			if (strcmp(x->array[i], y->array[i])) {
+				snprintf(why, whylen, "header %zu (%s) element %d: [%.60s] vs [%.60s]", n, x->name, i, x->array[i], y->array[i]);
+				return 1;
+			}
+		}
+	}
+	if (x || y) {
+		snprintf(why, whylen, "header count differs after %zu (%s vs %s)", n, x ? x->name : "end", y ? y->name : "end");
+		return 1;
+	}
+	if (!a->body != !b->body) {
+		snprintf(why, whylen, "body present %d vs %d", !!a->body, !!b->body);
+		return 1;
+	}
+	if (a->body) {
+		la = esl_wire_body_length(a);
+		lb = esl_wire_body_length(b);
+		if (la != lb || memcmp(a->body, b->body, la)) {
+			snprintf(why, whylen, "body differs (%zu vs %zu bytes)", la, lb);
+			return 1;
+		}
+	}
+	return 0;
+}
+/* Both NULL, or equal strings. */
+static inline int eslt_same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* One lookup through the view against the full parse's event; the second lookup must give the
+ * same string. 0 when they agree. */
+static inline int eslt_view_lookup(esl_event_view_t *v, esl_event_t *ev, const char *name, char *why, size_t whylen)
+{
+	const char *got = esl_event_view_get_header(v, name), *want = esl_event_get_header(ev, name);
+
+	if (!eslt_same_str(got, want) || esl_event_view_get_header(v, name) != got) {
+		snprintf(why, whylen, "view: [%.60s] gives [%.60s], the event [%.60s]", name, got ? got : "(null)",
+				 want ? want : "(null)");
+		return -1;
+	}
+	return 0;
+}
+
+/* A view that holds no event must give none. 0 when it does not. */
+static inline int eslt_view_empty(esl_event_view_t *v, char *why, size_t whylen)
+{
+	if (esl_event_view_has_event(v) || esl_event_view_in_place(v) || esl_event_view_get_header(v, "Event-Name") ||
+		esl_event_view_get_body(v, NULL)) {
+		snprintf(why, whylen, "view: declined, yet it gives an event");
+		return -1;
+	}
+	return 0;
+}
+
+/* An event's text read in place (esl_event_view_set_text) must give what the full parse's event
+ * ev gives: the type, the first value of every header name (as written, in upper and in lower
+ * case), the body and "_body", nothing for names no header has, and, through
+ * esl_event_view_to_event, the same event. 1 when the view read it, 0 when it declined, -1
+ * with why when they differ or memory ran out. */
+static inline int eslt_view_same(esl_event_t *ev, const char *text, size_t len, int json, char *why, size_t whylen)
+{
+	static const char *absent[] = { "No-Such-Header", "Event-Name:", "Event-Name\"", "Event-Nam", "", "_BODY" };
+	esl_event_view_t *v = NULL;
+	esl_event_t *back = NULL;
+	esl_event_header_t *h;
+	const char *body;
+	esl_size_t blen = 0;
+	size_t i;
+	int r, bad = 0;
+
+	if (esl_event_view_create(&v) != ESL_SUCCESS || (r = esl_event_view_set_text(v, text, len, json)) < 0) {
+		snprintf(why, whylen, "view: out of memory");
+		esl_event_view_destroy(&v);
+		return -1;
+	}
+	if (r == 0) {
+		bad = eslt_view_empty(v, why, whylen);
+		esl_event_view_destroy(&v);
+		return bad ? -1 : 0;
+	}
+	if (!esl_event_view_in_place(v) || esl_event_view_id(v) != ev->event_id) {
+		snprintf(why, whylen, "view: in place %d, type %d, the event's %d", esl_event_view_in_place(v),
+				 (int) esl_event_view_id(v), (int) ev->event_id);
+		bad = 1;
+	}
+	for (h = ev->headers; h && !bad; h = h->next) {
+		char *up = strdup(h->name), *low = strdup(h->name);
+
+		if (!up || !low) {
+			snprintf(why, whylen, "out of memory");
+			bad = 1;
+		}
+		for (i = 0; !bad && up[i]; i++) {
+			up[i] = (char) toupper((unsigned char) up[i]);
+			low[i] = (char) tolower((unsigned char) low[i]);
+		}
+		bad = bad || eslt_view_lookup(v, ev, h->name, why, whylen) || eslt_view_lookup(v, ev, up, why, whylen) ||
+			  eslt_view_lookup(v, ev, low, why, whylen);
+		free(up);
+		free(low);
+	}
+	for (i = 0; !bad && i < sizeof(absent) / sizeof(absent[0]); i++) {
+		bad = eslt_view_lookup(v, ev, absent[i], why, whylen) != 0;
+	}
+	if (!bad) {
+		body = esl_event_view_get_body(v, &blen);
+		if (!body != !ev->body || (body && (blen != esl_wire_body_length(ev) || memcmp(body, ev->body, blen + 1))) ||
+			!eslt_same_str(esl_event_view_get_header(v, "_body"), esl_event_get_header(ev, "_body"))) {
+			snprintf(why, whylen, "view: body %s (%zu bytes), the event's %s (%zu)", body ? "given" : "none", (size_t) blen,
+					 ev->body ? "given" : "none", ev->body ? esl_wire_body_length(ev) : 0);
+			bad = 1;
+		}
+	}
+	if (!bad && (esl_event_view_to_event(v, &back) != ESL_SUCCESS || eslt_event_diff(ev, back, why, whylen))) {
+		if (!back) {
+			snprintf(why, whylen, "view: no event back");
+		}
+		bad = 1;
+	}
+	esl_event_destroy(&back);
+	/* an empty value needs the full parse */
+	if (!bad && esl_event_view_set_text(v, json ? "{\"A\":\"\"}" : "A:\n", json ? 8 : 3, json) != 0) {
+		snprintf(why, whylen, "view: took a text with an empty value");
+		bad = 1;
+	}
+	/* after a declined text the view is empty, whatever it held */
+	bad = bad || eslt_view_empty(v, why, whylen);
+	esl_event_view_destroy(&v);
+	return bad ? -1 : 1;
+}
+
 /* esl_wire_plain_spans (json: esl_wire_json_spans; text NUL-terminated at len) against the full
  * parse of the same text (esl_wire_parse_plain, or esl_wire_parse_json with a parser, as the
  * receive path decodes): 1 when the spans were given and describe the event the full parse
@@ -558,61 +718,13 @@ static inline int eslt_spans_check(esl_wire_t *w, const char *text, size_t len, 
 		snprintf(why, whylen, "body differs (event %s one, spans %s)", ev->body ? "has" : "has no", p.has_body ? "have" : "have none");
 		bad = 1;
 	}
+	if (!bad && tr == 1 && eslt_view_same(ev, text, len, json, why, whylen) < 0) {
+		bad = 1;
+	}
 	esl_event_destroy(&ev);
 	return bad ? -1 : 1;
 }
 
-/* 0 when equal; otherwise writes the first difference into why. */
-static inline int eslt_event_diff(esl_event_t *a, esl_event_t *b, char *why, size_t whylen)
-{
-	esl_event_header_t *x, *y;
-	size_t n = 0, la, lb;
-
-	if (!a || !b) {
-		snprintf(why, whylen, "missing event (%p, %p)", (void *) a, (void *) b);
-		return a != b;
-	}
-	if (a->event_id != b->event_id) {
-		snprintf(why, whylen, "event_id %d vs %d", (int) a->event_id, (int) b->event_id);
-		return 1;
-	}
-	for (x = a->headers, y = b->headers; x && y; x = x->next, y = y->next, n++) {
-		int i;
-		if (strcmp(x->name, y->name) || strcmp(x->value, y->value) || x->idx != y->idx) {
-			snprintf(why, whylen, "header %zu: [%s]=[%.60s] idx %d vs [%s]=[%.60s] idx %d", n, x->name, x->value, x->idx,
-					 y->name, y->value, y->idx);
-			return 1;
-		}
-		/* 0 means "not computed"; any two computed hashes of one name agree */
-		if (x->hash && y->hash && x->hash != y->hash) {
-			snprintf(why, whylen, "header %zu (%s): hash %lu vs %lu", n, x->name, x->hash, y->hash);
-			return 1;
-		}
-		for (i = 0; i < x->idx; i++) {
-			if (strcmp(x->array[i], y->array[i])) {
-				snprintf(why, whylen, "header %zu (%s) element %d: [%.60s] vs [%.60s]", n, x->name, i, x->array[i], y->array[i]);
-				return 1;
-			}
-		}
-	}
-	if (x || y) {
-		snprintf(why, whylen, "header count differs after %zu (%s vs %s)", n, x ? x->name : "end", y ? y->name : "end");
-		return 1;
-	}
-	if (!a->body != !b->body) {
-		snprintf(why, whylen, "body present %d vs %d", !!a->body, !!b->body);
-		return 1;
-	}
-	if (a->body) {
-		la = esl_wire_body_length(a);
-		lb = esl_wire_body_length(b);
-		if (la != lb || memcmp(a->body, b->body, la)) {
-			snprintf(why, whylen, "body differs (%zu vs %zu bytes)", la, lb);
-			return 1;
-		}
-	}
-	return 0;
-}
 
 /* ---- a peer on the far end of a socketpair ------------------------------------------------ */
 

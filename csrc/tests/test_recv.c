@@ -1,7 +1,7 @@
 /*
  * test_recv.c: the connection API over real sockets.
  *
- * Recorded streams through a handle attached to a socketpair; send_recv and race_event order;
+ * Recorded streams through a handle attached to a socketpair, also read in place (views); send_recv and race_event order;
  * timed receives; receives that never wait; the late-reply drain; disconnect from another thread while calls block;
  * calls that signals interrupt while they wait;
  * login against a small in-test server over TCP (IPv4 and IPv6); long command arguments;
@@ -190,6 +190,191 @@ static void test_take_over_socket(void)
 	}
 	/* the call recordings alone hold hundreds of events */
 	CHECK(taken > 100);
+	eslt_free_list(files);
+}
+
+/* What test_view_over_socket saw. */
+typedef struct {
+	long in_place, other, built;
+} view_counts_t;
+
+/* Receives the stream data through a view and compares it, message for message, with the
+ * reference split: the events read in place (no last_event then) with the type, Event-Name,
+ * Unique-ID, Event-Date-Timestamp and body their full parse gives; every other message through
+ * last_event, with its inner event read through the view. variant picks the split, the
+ * socket's blocking mode and whether receives are timed. */
+static void view_stream(esl_event_view_t *view, const char *name, const char *data, size_t len, size_t variant, view_counts_t *n)
+{
+	eslt_sums_t ref = { 0 }, got = { 0 };
+	esl_handle_t h;
+	eslt_peer_t peer = { 0 };
+	esl_status_t st;
+	long d;
+
+	eslt_ref_split(data, len, &ref);
+	peer.data = data;
+	peer.len = len;
+	peer.chunk = 997;
+	peer.vary = 1;
+	peer.client_nonblock = variant % 2;
+	CHECK_INT(eslt_attach(&h, &peer), 0);
+	for (;;) {
+		size_t tlen;
+		int json;
+		const char *text;
+
+		st = esl_recv_event_view(&h, variant % 3 ? 5000 : 0, view);
+		if (st != ESL_SUCCESS) {
+			CHECK(!esl_event_view_has_event(view));
+			if (h.last_event && !strcmp(h.err, "Disconnected by the server")) {
+				eslt_sums_add_event(&got, h.last_event, h.last_ievent);
+			}
+			CHECK(st != ESL_BREAK);
+			break;
+		}
+		if ((text = esl_event_view_text(view, &tlen, &json))) {
+			esl_event_t *ev = NULL;
+			esl_size_t blen = 0;
+			const char *body = esl_event_view_get_body(view, &blen);
+
+			n->in_place++;
+			CHECK(h.last_event == NULL && h.last_ievent == NULL);
+			CHECK(esl_event_view_has_event(view) && esl_event_view_in_place(view));
+			eslt_sums_add(&got, json ? "text/event-json" : "text/event-plain", NULL, esl_event_view_get_header(view, "Event-Name"),
+						  (long) tlen);
+			CHECK_INT(json ? esl_wire_parse_json(NULL, text, tlen, &ev) : esl_wire_parse_plain(NULL, text, tlen, &ev), ESL_SUCCESS);
+			if (ev) {
+				CHECK_INT(esl_event_view_id(view), ev->event_id);
+				CHECK_STR(esl_event_view_get_header(view, "unique-id"), esl_event_get_header(ev, "Unique-ID"));
+				CHECK_STR(esl_event_view_get_header(view, "Event-Date-Timestamp"), esl_event_get_header(ev, "Event-Date-Timestamp"));
+				CHECK(!body == !ev->body && (!body || (blen == esl_wire_body_length(ev) && !memcmp(body, ev->body, blen))));
+			}
+			esl_event_destroy(&ev);
+			continue;
+		}
+		n->other++;
+		CHECK(h.last_event != NULL && !esl_event_view_in_place(view));
+		CHECK_INT(esl_event_view_has_event(view), h.last_ievent != NULL);
+		if (h.last_ievent) {
+			esl_event_t *dup = NULL;
+			esl_size_t blen = 0;
+			const char *body = esl_event_view_get_body(view, &blen);
+
+			n->built++;
+			CHECK(esl_event_view_get_header(view, "Event-Name") == esl_event_get_header(h.last_ievent, "Event-Name"));
+			CHECK_INT(esl_event_view_id(view), h.last_ievent->event_id);
+			CHECK(body == h.last_ievent->body && blen == (body ? esl_wire_body_length(h.last_ievent) : 0));
+			CHECK_INT(esl_event_view_to_event(view, &dup), ESL_SUCCESS);
+			CHECK_STR(dup ? esl_event_get_header(dup, "Event-Name") : NULL, esl_event_get_header(h.last_ievent, "Event-Name"));
+			esl_event_destroy(&dup);
+		} else {
+			esl_event_t *none = NULL;
+
+			CHECK(esl_event_view_get_header(view, "Content-Type") == NULL);
+			CHECK_INT(esl_event_view_to_event(view, &none), ESL_FAIL);
+			CHECK(none == NULL);
+		}
+		eslt_sums_add_event(&got, h.last_event, h.last_ievent);
+	}
+	if ((d = eslt_sums_diff(&ref, &got)) >= 0) {
+		fprintf(stderr, "%s: differs at message %ld\n", name, d);
+		eslt_sum_print("ref", &ref, d);
+		eslt_sum_print("got", &got, d);
+	}
+	CHECK(d < 0);
+	CHECK_INT(h.connected, 0);
+	CHECK_INT(esl_disconnect(&h), ESL_SUCCESS);
+	eslt_peer_join(&peer);
+	eslt_sums_free(&ref);
+	eslt_sums_free(&got);
+}
+
+/* Appends one event message, framed as FreeSWITCH frames events, to *out (length *len). */
+static void frame_event(char **out, size_t *len, const char *type, const char *body, size_t blen)
+{
+	char head[128];
+	int hl = snprintf(head, sizeof(head), "Content-Length: %zu\nContent-Type: %s\n\n", blen, type);
+	char *n = realloc(*out, *len + (size_t) hl + blen + 1);
+
+	if (!n) {
+		abort();
+	}
+	memcpy(n + *len, head, (size_t) hl);
+	memcpy(n + *len + hl, body, blen);
+	*len += (size_t) hl + blen;
+	n[*len] = '\0';
+	*out = n;
+}
+
+/* esl_recv_event_view over every recorded stream, and over a stream of events that need the
+ * full parse between ones that do not (view_stream). */
+static void test_view_over_socket(void)
+{
+	static const char *plain_full[] = {
+		"Event-Name: CUSTOM\nEmpty:\n",
+		"Event-Name: CUSTOM\nList: ARRAY::a|:b\n",
+		"Event-Name: CUSTOM\nx[1]: y\n",
+	};
+	char **files = eslt_s2c_files();
+	esl_event_view_t *view = NULL;
+	view_counts_t n = { 0 }, syn = { 0 };
+	char *stream = NULL, *big = malloc(70001);
+	size_t f, slen = 0, i;
+
+	CHECK_INT(esl_event_view_create(&view), ESL_SUCCESS);
+	CHECK(files != NULL);
+	for (f = 0; view && files && files[f]; f++) {
+		size_t len;
+		char *data = eslt_read_file(files[f], &len);
+
+		CHECK(data != NULL);
+		if (data) {
+			view_stream(view, files[f], data, len, f, &n);
+		}
+		free(data);
+	}
+	/* the call recordings alone hold hundreds of events; replies and logs come the usual way */
+	CHECK(n.in_place > 100);
+	CHECK(n.other > 20);
+	fprintf(stderr, "view over sockets: %ld events read in place, %ld other messages\n", n.in_place, n.other);
+
+	CHECK(big != NULL);
+	for (i = 0; view && big && i < 6; i++) {
+		const char *ok = "Event-Name: HEARTBEAT\nUnique-ID: u-1\n";
+
+		frame_event(&stream, &slen, "text/event-plain", ok, strlen(ok));
+		if (i < 3) {
+			frame_event(&stream, &slen, "text/event-plain", plain_full[i], strlen(plain_full[i]));
+		} else if (i == 3) {
+			const char *u = "{\"Event-Name\":\"DTMF\",\"A\":\"\\u00e9\"}";
+
+			frame_event(&stream, &slen, "text/event-json", u, strlen(u));
+		} else if (i == 4) {
+			memcpy(big, "Event-Name: CUSTOM\nLong: ", 25);
+			memset(big + 25, 'x', 70000 - 26);
+			big[70000 - 1] = '\n';
+			frame_event(&stream, &slen, "text/event-plain", big, 70000);
+		} else {
+			const char *js = "{\"Event-Name\":\"DTMF\",\"Unique-ID\":\"u-2\"}";
+
+			frame_event(&stream, &slen, "text/event-json", js, strlen(js));
+		}
+	}
+	for (i = 0; view && stream && i < 3; i++) {
+		view_stream(view, "events for the full parse", stream, slen, i, &syn);
+	}
+	/* per pass: 7 in place (6 plain, 1 JSON); the 3 plain, 1 JSON and the 70,000-byte event built */
+	CHECK_INT(syn.in_place, 3 * 7);
+	CHECK_INT(syn.built, 3 * 5);
+	free(stream);
+	free(big);
+
+	CHECK_INT(esl_recv_event_view(NULL, 0, view), ESL_FAIL);
+	CHECK(!esl_event_view_has_event(view));
+	CHECK_INT(esl_recv_event_view(&(esl_handle_t) { 0 }, 10, NULL), ESL_FAIL);
+	esl_event_view_destroy(&view);
+	CHECK(view == NULL);
+	esl_event_view_destroy(&view);
 	eslt_free_list(files);
 }
 
@@ -1501,6 +1686,7 @@ int main(void)
 	signal(SIGPIPE, SIG_DFL); /* a SIGPIPE must never happen: let it kill the test if it does */
 	test_recordings_over_socket();
 	test_take_over_socket();
+	test_view_over_socket();
 	test_outbound_info();
 	test_race_ordering();
 	test_timed();

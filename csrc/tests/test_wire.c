@@ -1624,6 +1624,121 @@ static void test_json_compact(void)
 	esl_wire_destroy(&g);
 }
 
+/* One text through the view (eslt_view_same, against the full parse): want 1 when it must be
+ * read in place, 0 when it must be declined. */
+static void view_case(const char *text, int json, int want)
+{
+	esl_event_t *ev = NULL;
+	esl_wire_t *w = esl_wire_create();
+	char why[300] = "";
+	int r = -1;
+
+	if (w && (json ? esl_wire_parse_json(w, text, strlen(text), &ev) : esl_wire_parse_plain(NULL, text, strlen(text), &ev)) ==
+				 ESL_SUCCESS && ev) {
+		r = eslt_view_same(ev, text, strlen(text), json, why, sizeof(why));
+	}
+	if (r != want) {
+		fprintf(stderr, "view of [%.80s]: %d, want %d: %s\n", text, r, want, why);
+	}
+	CHECK_INT(r, want);
+	esl_event_destroy(&ev);
+	esl_wire_destroy(&w);
+}
+
+/* esl_event_view_*: events read in place give what the full parse gives, header by header
+ * (eslt_view_same): every recorded plain and JSON event, and the shapes around the rules */
+static void test_view(void)
+{
+	static const char *plain_in_place[] = {
+		"Event-Name: HEARTBEAT\nA: b\n",
+		"Event-Name: CUSTOM\nA: %3d%2C%4 x%zz%00%4a\nB:  two spaces\nC:%20lead\nTail: %4",
+		"A: first\na: second\nEvent-Name: DTMF\n",
+		"Event-Name: CUSTOM\nContent-Length: 5\n\nhello",
+		"Event-Name: CUSTOM\nContent-Length: 3\n\nab\n",
+		"No-Colon-Line\nEvent-Name: API\nX: a:b:c\nY: tab\tin\r\n",
+	};
+	static const char *plain_declined[] = {
+		"Event-Name: CUSTOM\nA:\n",
+		"Event-Name: CUSTOM\nA: ARRAY::x|:y\n",
+		"Event-Name: CUSTOM\na[1]: x\n",
+		"Event-Name: CUSTOM\nevent-name: DTMF\n",
+	};
+	static const char *json_in_place[] = {
+		"{\"Event-Name\":\"HEARTBEAT\",\"A\":\"b\"}",
+		"{\"Event-Name\":\"CUSTOM\",\"A\":\"q\\\"uote\\\\back\\/sl\\n\\t\\r\\b\\f\",\"_body\":\"x\\ny\"}",
+		"{\"A\":\"first\",\"a\":\"second\",\"Event-Name\":\"DTMF\"}",
+		"{\"Event-Name\":\"CUSTOM\",\"_BODY\":\"b1\",\"_body\":\"b2\",\"Z\":\"%41\"}",
+	};
+	static const char *json_declined[] = {
+		"{\"A\":\"\\u00e9\"}",
+		"{\"A\":[\"x\",\"y\"]}",
+		"{\"A\":\"\"}",
+		"{\"Num\":12}",
+	};
+	char **files = eslt_s2c_files();
+	size_t i, f, big_len = 70000;
+	char *big = malloc(big_len + 1);
+	long plain = 0, json = 0;
+
+	for (i = 0; i < sizeof(plain_in_place) / sizeof(plain_in_place[0]); i++) {
+		view_case(plain_in_place[i], 0, 1);
+	}
+	for (i = 0; i < sizeof(plain_declined) / sizeof(plain_declined[0]); i++) {
+		view_case(plain_declined[i], 0, 0);
+	}
+	for (i = 0; i < sizeof(json_in_place) / sizeof(json_in_place[0]); i++) {
+		view_case(json_in_place[i], 1, 1);
+	}
+	for (i = 0; i < sizeof(json_declined) / sizeof(json_declined[0]); i++) {
+		view_case(json_declined[i], 1, 0);
+	}
+	/* a text over 64 KiB has no member table: the full parse takes it */
+	CHECK(big != NULL);
+	if (big) {
+		memcpy(big, "Event-Name: CUSTOM\nLong: ", 25);
+		memset(big + 25, 'x', big_len - 26);
+		big[big_len - 1] = '\n';
+		big[big_len] = '\0';
+		view_case(big, 0, 0);
+		free(big);
+	}
+
+	/* every plain and JSON event of the recordings is read in place */
+	for (f = 0; files && files[f]; f++) {
+		size_t len;
+		char *data = eslt_read_file(files[f], &len), why[300];
+		esl_wire_t *rd = esl_wire_create();
+		esl_event_t *ev = NULL;
+
+		if (data && rd && esl_wire_feed(rd, data, len) == 0) {
+			while (esl_wire_next(rd, &ev) == ESL_WIRE_MESSAGE) {
+				const char *ct = esl_event_get_header(ev, "content-type");
+				esl_event_t *inner = NULL;
+				int js = ct && !strcasecmp(ct, "text/event-json");
+
+				if (ct && (js || !strcasecmp(ct, "text/event-plain")) && ev->body &&
+					esl_wire_decode_inner(rd, ev, &inner) == ESL_SUCCESS && inner) {
+					int r = eslt_view_same(inner, ev->body, esl_wire_body_length(ev), js, why, sizeof(why));
+
+					if (r != 1) {
+						fprintf(stderr, "%s: view %d: %s\n", files[f], r, why);
+					}
+					CHECK_INT(r, 1);
+					plain += !js && r == 1;
+					json += js && r == 1;
+				}
+				esl_event_destroy(&inner);
+				esl_event_destroy(&ev);
+			}
+		}
+		esl_wire_destroy(&rd);
+		free(data);
+	}
+	CHECK(plain >= 49);
+	CHECK(json >= 49);
+	eslt_free_list(files);
+}
+
 int main(void)
 {
 	test_recordings();
@@ -1641,5 +1756,6 @@ int main(void)
 	test_read_room();
 	test_take_event();
 	test_json_compact();
+	test_view();
 	return ESLT_DONE();
 }
