@@ -2,9 +2,11 @@
  * cbench: a C client over the libesl API (this repository's csrc, or any libesl with the
  * same API). Event modes subscribe with esl_events and call esl_recv_event in a loop,
  * reading Event-Name, Unique-ID and Event-Date-Timestamp from handle.last_ievent; api
- * mode runs esl_send_recv("api ping") round trips.
+ * mode runs esl_send_recv("api ping") round trips. The modes plain-view and json-view
+ * (csrc's extension, ESL_HAVE_EXTENSIONS) receive with esl_recv_event_view instead and read
+ * the three headers through the view.
  *
- * usage: cbench HOST:PORT plain|json|api N [PASSWORD] [LABEL]
+ * usage: cbench HOST:PORT plain|json|plain-view|json-view|api N [PASSWORD] [LABEL]
  * prints: RESULT client=LABEL mode=... events=N secs=... sum=... got=... cpu_us=...
  *         allocs=... hwm_kib=... rss_kib=...
  *
@@ -106,6 +108,59 @@ char *__wrap_strndup(const char *s, size_t n)
 #define ALLOCS() (-1LL)
 #endif
 
+/* One message through esl_recv_event, its three headers from last_ievent added to sum: 1 for
+ * an event, 0 for another message, -1 when the receive failed. */
+static int recv_built(esl_handle_t *h, bench_sum_t *sum)
+{
+	esl_event_t *e;
+
+	if (esl_recv_event(h, 1, NULL) != ESL_SUCCESS) {
+		return -1;
+	}
+	if (!(e = h->last_ievent)) {
+		return 0;
+	}
+	bench_sum_add_cstr(sum, esl_event_get_header(e, "Event-Name"), esl_event_get_header(e, "Unique-ID"),
+		esl_event_get_header(e, "Event-Date-Timestamp"));
+	return 1;
+}
+
+#ifdef ESL_HAVE_EXTENSIONS
+/* The same through esl_recv_event_view. */
+static int recv_view(esl_handle_t *h, esl_event_view_t *v, bench_sum_t *sum)
+{
+	if (esl_recv_event_view(h, 0, v) != ESL_SUCCESS) {
+		return -1;
+	}
+	if (!esl_event_view_has_event(v)) {
+		return 0;
+	}
+	bench_sum_add_cstr(sum, esl_event_view_get_header(v, "Event-Name"), esl_event_view_get_header(v, "Unique-ID"),
+		esl_event_view_get_header(v, "Event-Date-Timestamp"));
+	return 1;
+}
+#else
+/* Built against a libesl without csrc's extensions: no views. */
+typedef struct esl_event_view esl_event_view_t;
+
+static esl_status_t esl_event_view_create(esl_event_view_t **v)
+{
+	*v = NULL;
+	return ESL_FAIL;
+}
+
+static void esl_event_view_destroy(esl_event_view_t **v)
+{
+	(void) v;
+}
+
+static int recv_view(esl_handle_t *h, esl_event_view_t *v, bench_sum_t *sum)
+{
+	(void) h, (void) v, (void) sum;
+	return -1;
+}
+#endif
+
 int main(int argc, char **argv)
 {
 	static esl_handle_t h = {{0}};
@@ -116,9 +171,10 @@ int main(int argc, char **argv)
 	long long a0, a1;
 	bench_sum_t sum;
 	bench_clock_t t0, t1;
+	esl_event_view_t *ev_view = NULL;
 
 	if (argc < 4 || bench_split_addr(argv[1], host, sizeof(host), &port)) {
-		bench_die(prog, "usage: cbench HOST:PORT plain|json|api N [PASSWORD] [LABEL]");
+		bench_die(prog, "usage: cbench HOST:PORT plain|json|plain-view|json-view|api N [PASSWORD] [LABEL]");
 	}
 	mode = argv[2];
 	n = atol(argv[3]);
@@ -139,7 +195,11 @@ int main(int argc, char **argv)
 			}
 		}
 	} else {
-		int json = !strcmp(mode, "json");
+		int json = !strncmp(mode, "json", 4), view = strstr(mode, "-view") != NULL;
+
+		if (view && esl_event_view_create(&ev_view) != ESL_SUCCESS) {
+			bench_die(prog, "the view modes need csrc's extensions (or memory ran out)");
+		}
 
 		if (esl_events(&h, json ? ESL_EVENT_TYPE_JSON : ESL_EVENT_TYPE_PLAIN, "ALL") != ESL_SUCCESS) {
 			fprintf(stderr, "%s: event subscription failed: %s\n", prog, h.err);
@@ -152,19 +212,17 @@ int main(int argc, char **argv)
 		t_start = t0;
 		pthread_create(&wd, NULL, watchdog, NULL);
 		for (i = 0; i < n;) {
-			esl_event_t *e;
+			int r = view ? recv_view(&h, ev_view, &sum) : recv_built(&h, &sum);
 
-			if (esl_recv_event(&h, 1, NULL) != ESL_SUCCESS) {
+			if (r < 0) {
 				fprintf(stderr, "%s: receive failed after %ld events: %s\n", prog, i, h.err);
 				return 1;
 			}
-			if (!(e = h.last_ievent)) {
+			if (!r) {
 				/* not an event (or one the library did not decode) */
 				__atomic_store_n(&n_no_inner, n_no_inner + 1, __ATOMIC_RELAXED);
 				continue;
 			}
-			bench_sum_add_cstr(&sum, esl_event_get_header(e, "Event-Name"), esl_event_get_header(e, "Unique-ID"),
-				esl_event_get_header(e, "Event-Date-Timestamp"));
 			i++;
 			__atomic_store_n(&n_events, i, __ATOMIC_RELAXED);
 			if (!(i & 65535)) {
@@ -183,5 +241,6 @@ int main(int argc, char **argv)
 		label, mode, n, t1.wall - t0.wall, (unsigned long long) sum.h, (unsigned long long) sum.n, t1.cpu_us - t0.cpu_us,
 		a0 < 0 ? -1LL : a1 - a0, hwm, rss);
 	esl_disconnect(&h);
+	esl_event_view_destroy(&ev_view);
 	return 0;
 }

@@ -2,9 +2,9 @@
 
 // Command benchrun runs the client benchmarks of ./build.sh bench in one session: it
 // serves the pump (bench/pump) itself and runs the client programs one after the other,
-// interleaved round by round (raw reader, C, original C, Go; plain, then json), checks
-// that every client received exactly N events with the expected checksum, and prints the
-// tables with medians over the rounds. Ratios compare with the raw reader (events) or the
+// interleaved round by round (raw reader, C, C reading events in place, original C, Go;
+// plain, then json), checks that every client received exactly N events with the expected
+// checksum, and prints the tables with medians over the rounds. Ratios compare with the raw reader (events) or the
 // raw ping-pong (api) measured in the same session.
 package main
 
@@ -83,6 +83,10 @@ func main() {
 		{key: "c", label: "C over csrc (libesl.a)", modes: []string{"plain", "json", "api"},
 			argv: func(a, m string, n int) []string {
 				return []string{b("cbench"), a, m, strconv.Itoa(n), "ClueCon", "c"}
+			}},
+		{key: "cview", label: "C over csrc, events read in place (esl_recv_event_view)", modes: []string{"plain", "json"},
+			argv: func(a, m string, n int) []string {
+				return []string{b("cbench"), a, m + "-view", strconv.Itoa(n), "ClueCon", "cview"}
 			}},
 	}
 	if *orig != "" {
