@@ -10,6 +10,8 @@
  *           headers read, both events destroyed
  *   check   esl_wire_plain_check or esl_wire_json_check on the event text: the C part of
  *           the Go binding's path for a plain or JSON event it keeps as text
+ *   view    esl_recv_event_view's work on the event text (the check, the copy into the
+ *           view) and the three headers read through the view
  *
  * Each prints the time per event and per header line of the event text, and the share of
  * the frames time: the parsing a client of the libesl API cannot skip, measured apart from
@@ -17,8 +19,9 @@
  *
  * usage: parsebench FILE.s2c plain|json [ROUNDS]
  * prints: one "PARSE step=... mode=... events=... ns_event=... ns_line=... of_frames=..." line
- *         per step; exits 1 when recv did not find the three values frames found in every
- *         event, or the check declined a recorded event (it takes every one of them).
+ *         per step; exits 1 when recv or view did not find the three values frames found in
+ *         every event, or the check or the view declined a recorded event (they take every one
+ *         of them).
  */
 #include <esl.h>
 #include <strings.h>
@@ -140,6 +143,34 @@ int main(int argc, char **argv)
 		   secs * 1e9 / (double) events, secs * 1e9 / (double) lines, secs / frames_secs, (unsigned long long) taken);
 	if (taken != events) {
 		die("the check declined %llu recorded events", (unsigned long long) (events - taken));
+	}
+
+	/* view: what esl_recv_event_view does with an event's text, and the three lookups */
+	{
+		esl_event_view_t *view = NULL;
+
+		if (esl_event_view_create(&view) != ESL_SUCCESS) {
+			die("out of memory");
+		}
+		bench_sum_init(&sum);
+		t = bench_now();
+		for (r = 0; r < rounds; r++) {
+			for (i = 0; i < n; i++) {
+				if (esl_event_view_set_text(view, m[i].body, m[i].body_len, json) != 1) {
+					die("the view declined message %zu", i);
+				}
+				bench_sum_add_cstr(&sum, esl_event_view_get_header(view, "Event-Name"),
+								   esl_event_view_get_header(view, "Unique-ID"),
+								   esl_event_view_get_header(view, "Event-Date-Timestamp"));
+			}
+		}
+		secs = cpu_since(t);
+		report("view", argv[2], events, lines, secs, frames_secs, &sum);
+		esl_event_view_destroy(&view);
+		if (sum.h != frames_sum) {
+			die("view found other header values than frames (checksum %016llx, frames %016llx)", (unsigned long long) sum.h,
+				(unsigned long long) frames_sum);
+		}
 	}
 
 	esl_wire_destroy(&w);
