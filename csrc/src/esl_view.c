@@ -213,19 +213,24 @@ static int hex_value(unsigned char c)
 static const char *put_plain(esl_event_view_t *v, const char *s, size_t n)
 {
 	char *out = v->scratch + v->scratch_len, *d = out;
-	size_t i;
+	const char *end = s + n, *pct;
 
-	for (i = 0; i < n; i++) {
+	while ((pct = memchr(s, '%', (size_t) (end - s)))) {
 		int hi, lo;
 
-		if (s[i] == '%' && i + 2 < n && (hi = hex_value((unsigned char) s[i + 1])) >= 0 &&
-			(lo = hex_value((unsigned char) s[i + 2])) >= 0 && (hi | lo)) {
+		memcpy(d, s, (size_t) (pct - s));
+		d += pct - s;
+		s = pct + 1;
+		if (end - pct > 2 && (hi = hex_value((unsigned char) pct[1])) >= 0 && (lo = hex_value((unsigned char) pct[2])) >= 0 &&
+			(hi | lo)) {
 			*d++ = (char) (hi << 4 | lo);
-			i += 2;
+			s = pct + 3;
 		} else {
-			*d++ = s[i];
+			*d++ = '%';
 		}
 	}
+	memcpy(d, s, (size_t) (end - s));
+	d += end - s;
 	*d++ = '\0';
 	v->scratch_len = (size_t) (d - v->scratch);
 	return out;
@@ -236,22 +241,23 @@ static const char *put_plain(esl_event_view_t *v, const char *s, size_t n)
 static const char *put_json(esl_event_view_t *v, const char *s, size_t n)
 {
 	char *out = v->scratch + v->scratch_len, *d = out;
-	size_t i;
+	const char *end = s + n, *bs;
 
-	for (i = 0; i < n; i++) {
-		if (s[i] != '\\' || i + 1 >= n) {
-			*d++ = s[i];
-			continue;
-		}
-		switch (s[++i]) {
+	while ((bs = memchr(s, '\\', (size_t) (end - s))) && end - bs > 1) {
+		memcpy(d, s, (size_t) (bs - s));
+		d += bs - s;
+		switch (bs[1]) {
 		case 'b': *d++ = '\b'; break;
 		case 'f': *d++ = '\f'; break;
 		case 'n': *d++ = '\n'; break;
 		case 'r': *d++ = '\r'; break;
 		case 't': *d++ = '\t'; break;
-		default: *d++ = s[i]; break; /* '"', '\\', '/' */
+		default: *d++ = bs[1]; break; /* '"', '\\', '/' */
 		}
+		s = bs + 2;
 	}
+	memcpy(d, s, (size_t) (end - s));
+	d += end - s;
 	*d++ = '\0';
 	v->scratch_len = (size_t) (d - v->scratch);
 	return out;
@@ -265,16 +271,25 @@ static size_t skip_json_space(const char *t, size_t p, size_t end)
 	return p;
 }
 
-/* The raw contents of the JSON string that opens at t[p] ('"'): *n bytes at the result. */
+/* The raw contents of the JSON string that opens at t[p] ('"'): *n bytes at the result. A
+ * quote ends it unless an odd run of backslashes comes before it. */
 static const char *json_string_at(const char *t, size_t p, size_t end, size_t *n)
 {
-	size_t q = p + 1;
+	const char *s = t + p + 1, *e = t + end, *q = s;
 
-	while (q < end && t[q] != '"') {
-		q += t[q] == '\\' ? 2 : 1;
+	while ((q = memchr(q, '"', (size_t) (e - q)))) {
+		const char *b = q;
+
+		while (b > s && b[-1] == '\\') {
+			b--;
+		}
+		if (!((q - b) & 1)) {
+			break;
+		}
+		q++;
 	}
-	*n = (q < end ? q : end) - (p + 1);
-	return t + p + 1;
+	*n = (size_t) ((q ? q : e) - s);
+	return s;
 }
 
 /* Member i's value, decoded (once per text). */
@@ -305,6 +320,13 @@ static const char *member_value(esl_event_view_t *v, size_t i, size_t name_len)
 	return put_json(v, val, n);
 }
 
+/* Whether the n bytes at t are name, ASCII case aside. Equal names have equal first bytes once
+ * bit 5 is set in both: a cheap first test before the library's comparison. */
+static inline int same_name(const char *t, const char *name, size_t n)
+{
+	return !n || ((((unsigned char) t[0] | 0x20) == ((unsigned char) name[0] | 0x20)) && !strncasecmp(t, name, n));
+}
+
 ESL_DECLARE(const char *) esl_event_view_get_header(esl_event_view_t *view, const char *name)
 {
 	const uint16_t *at;
@@ -328,7 +350,7 @@ ESL_DECLARE(const char *) esl_event_view_get_header(esl_event_view_t *view, cons
 
 		/* a name never holds ':' (it ends at the line's first one), so the length rules it out */
 		for (i = 0; i < nm; i++) {
-			if (lens[i] == nlen && !strncasecmp(t + at[i], name, nlen)) {
+			if (lens[i] == nlen && same_name(t + at[i], name, nlen)) {
 				return member_value(view, i, nlen);
 			}
 		}
@@ -337,7 +359,7 @@ ESL_DECLARE(const char *) esl_event_view_get_header(esl_event_view_t *view, cons
 		for (i = 0; i < nm; i++) {
 			size_t k = (size_t) at[i] + 1;
 
-			if (k + nlen < view->text_len && t[k + nlen] == '"' && !strncasecmp(t + k, name, nlen)) {
+			if (k + nlen < view->text_len && t[k + nlen] == '"' && same_name(t + k, name, nlen)) {
 				return member_value(view, i, nlen);
 			}
 		}

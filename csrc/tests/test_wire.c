@@ -1656,6 +1656,7 @@ static void test_view(void)
 		"Event-Name: CUSTOM\nContent-Length: 5\n\nhello",
 		"Event-Name: CUSTOM\nContent-Length: 3\n\nab\n",
 		"No-Colon-Line\nEvent-Name: API\nX: a:b:c\nY: tab\tin\r\n",
+		"Event-Name: CUSTOM\n: no name\n\xc3\xa9t\xc3\xa9: summer\n\xc3\x89T\xc3\x89: SUMMER\n`x: grave\n@X: at\n",
 	};
 	static const char *plain_declined[] = {
 		"Event-Name: CUSTOM\nA:\n",
@@ -1668,6 +1669,7 @@ static void test_view(void)
 		"{\"Event-Name\":\"CUSTOM\",\"A\":\"q\\\"uote\\\\back\\/sl\\n\\t\\r\\b\\f\",\"_body\":\"x\\ny\"}",
 		"{\"A\":\"first\",\"a\":\"second\",\"Event-Name\":\"DTMF\"}",
 		"{\"Event-Name\":\"CUSTOM\",\"_BODY\":\"b1\",\"_body\":\"b2\",\"Z\":\"%41\"}",
+		"{\"\":\"no name\",\"\xc3\xa9t\xc3\xa9\":\"summer\",\"`x\":\"grave\",\"@X\":\"at\",\"Q\":\"a\\\\\\\"b\\\\\"}",
 	};
 	static const char *json_declined[] = {
 		"{\"A\":\"\\u00e9\"}",
