@@ -32,7 +32,12 @@ func (e *Event) textHeader(name string) (string, bool) {
 func (e *Event) findText(name string) (string, bool) {
 	if e.form == formJSONText && e.memberAt != nil {
 		// C's table of where the members start: each name is compared in place (it has no
-		// escapes, C checked), and only the member found is read further
+		// escapes, C checked), and only the member found is read further. Such a name ends at
+		// the first quote after it, so a name with a quote is none of them (compared in place,
+		// it would run on into the member's value).
+		if strings.IndexByte(name, '"') >= 0 {
+			return "", false
+		}
 		d := e.data
 		for _, at := range e.memberAt {
 			if k := int(at) + 1; k+len(name) < len(d) && d[k+len(name)] == '"' && ascii.EqualFold(d[k:k+len(name)], name) {

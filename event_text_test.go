@@ -202,6 +202,10 @@ func TestTextEventJSONCompact(t *testing.T) {
 		{"Z", "fd00::2"},
 		{"_body", "b\tc"},
 		{"missing", ""},
+		// a name with a quote in it is no member's (names here have no escapes), however the
+		// text after a member's name reads
+		{`Unique-ID":"u1`, ""},
+		{`A":"x\"y\\`, ""},
 	})
 }
 
