@@ -12,8 +12,9 @@
  *   - at the end connected is 0 and err says why: the parser's error, "Connection closed by
  *     peer" between messages, "... in the middle of a message" within one;
  *   - every call after the end fails at once, and esl_disconnect frees everything (LSan).
- * Input byte 0 picks the receive call (blocking, timed, timed with check_q) and whether an
- * esl_send_recv runs first (it queues events to race_event and takes the first reply).
+ * Input byte 0 picks the receive call (blocking with and without check_q, timed, or through a view:
+ * an event read in place must be the parser's message, its body the view's text) and whether
+ * an esl_send_recv runs first (it queues events to race_event and takes the first reply).
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -72,6 +73,34 @@ static int is_reply(esl_event_t *ev)
 {
 	const char *ct = esl_event_get_header(ev, "content-type");
 	return !ct || !strcasecmp(ct, "api/response") || !strcasecmp(ct, "command/reply");
+}
+
+/* An event a view read in place against the parser's message: an event message (framed as
+ * FreeSWITCH frames them) whose body is the view's text, and whose inner event gives the
+ * view's type, Event-Name and body. */
+static int same_in_place(esl_event_view_t *view, esl_event_t *msg)
+{
+	esl_wire_t *w = esl_wire_create();
+	esl_event_t *inner = NULL;
+	const char *text, *ct = esl_event_get_header(msg, "content-type"), *body;
+	size_t len, blen;
+	int json, ok;
+
+	check(w != NULL);
+	text = esl_event_view_text(view, &len, &json);
+	ok = text && ct && !strcasecmp(ct, json ? "text/event-json" : "text/event-plain") && msg->body &&
+		 esl_wire_body_length(msg) == len && !memcmp(msg->body, text, len) &&
+		 esl_wire_decode_inner(w, msg, &inner) == ESL_SUCCESS && inner;
+	if (ok) {
+		const char *a = esl_event_view_get_header(view, "Event-Name"), *b = esl_event_get_header(inner, "Event-Name");
+
+		body = esl_event_view_get_body(view, &blen);
+		ok = esl_event_view_id(view) == inner->event_id && ((!a && !b) || (a && b && !strcmp(a, b))) && !body == !inner->body &&
+			 (!body || (blen == esl_wire_body_length(inner) && !memcmp(body, inner->body, blen)));
+	}
+	esl_event_destroy(&inner);
+	esl_wire_destroy(&w);
+	return ok;
 }
 
 static int is_goodbye(esl_event_t *ev)
@@ -170,6 +199,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t mode;
 	size_t next, first_reply;
 	esl_status_t st;
+	esl_event_view_t *view = NULL;
 
 	if (size < 1) {
 		return 0;
@@ -177,6 +207,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	mode = data[0];
 	data++;
 	size--;
+	if ((mode & 3) == 3) {
+		check(esl_event_view_create(&view) == ESL_SUCCESS);
+	}
 	oracle_run(&o, data, size);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
 		oracle_free(&o);
@@ -259,14 +292,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			case 1:
 				st = esl_recv_event(&h, 0, NULL);
 				break;
-			default:
+			case 2:
 				st = esl_recv_event_timed(&h, 10000, 1, NULL);
+				break;
+			default:
+				st = view ? esl_recv_event_view(&h, next & 1 ? 10000 : 0, view) : ESL_FAIL;
+				check(view != NULL);
 				break;
 			}
 			check(st != ESL_BREAK);
 			if (st == ESL_SUCCESS) {
 				check(next < nexp);
-				check(same_event(h.last_event, exp[next]));
+				if (view && esl_event_view_in_place(view)) {
+					check(same_in_place(view, exp[next]));
+				} else {
+					check(same_event(h.last_event, exp[next]));
+				}
 				continue;
 			}
 			if (next < nexp && is_goodbye(exp[next])) {
@@ -289,6 +330,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 done:
 	check(esl_disconnect(&h) == ESL_SUCCESS);
 out:
+	esl_event_view_destroy(&view);
 	shutdown(sv[1], SHUT_RDWR);
 	pthread_join(th, NULL);
 	close(sv[1]);

@@ -15,7 +15,7 @@
  *              (esl_wire_buffered) and there is no error.
  *   2. handle  a real handle on a socketpair: the peer answers "connect" with a short reply,
  *              writes bytes [s, k) of the stream and shuts its side down; the handle then
- *              receives until it fails.
+ *              receives until it fails (blocking, timed, or through a view, by k).
  *   3. attach  outbound streams: the stream itself answers "connect" (its first message is
  *              the CHANNEL_DATA reply): esl_attach_handle fails when k cuts that reply and
  *              succeeds otherwise; then as in pass 2.
@@ -341,17 +341,24 @@ static void feeder_join(feeder_t *p)
 
 /* ---- receiving until the end -------------------------------------------------------------- */
 
-/* Receives until the handle fails; returns the messages delivered. Alternates between the
- * blocking and the timed receive. */
-static size_t drain(esl_handle_t *h, counts_t *c, int timed)
+/* Receives until the handle fails; returns the messages delivered. how picks the receive:
+ * 0 blocking, 1 timed, 2 through a view (esl_recv_event_view, timed or not by the cut). */
+static size_t drain(esl_handle_t *h, counts_t *c, int how)
 {
+	static const char *what[] = { "esl_recv_event", "esl_recv_event_timed", "esl_recv_event_view" };
+	esl_event_view_t *view = NULL;
 	size_t got = 0;
 
+	if (how == 2 && esl_event_view_create(&view) != ESL_SUCCESS) {
+		fprintf(stderr, "out of memory\n");
+		abort();
+	}
 	for (;;) {
 		esl_status_t st;
 
-		call_begin(timed ? "esl_recv_event_timed" : "esl_recv_event");
-		st = timed ? esl_recv_event_timed(h, CALL_MS, 0, NULL) : esl_recv_event(h, 0, NULL);
+		call_begin(what[how]);
+		st = how == 2 ? esl_recv_event_view(h, got & 1 ? CALL_MS : 0, view)
+					  : how ? esl_recv_event_timed(h, CALL_MS, 0, NULL) : esl_recv_event(h, 0, NULL);
 		call_end(c, st);
 		if (st == ESL_SUCCESS) {
 			got++;
@@ -362,6 +369,7 @@ static size_t drain(esl_handle_t *h, counts_t *c, int timed)
 		}
 		break;
 	}
+	esl_event_view_destroy(&view);
 	/* once ended, every call fails at once */
 	call_begin("esl_recv_event after the end");
 	call_end(c, esl_recv_event(h, 0, NULL));
@@ -412,7 +420,7 @@ static void handle_cut(const char *name, const char *d, const frames_t *f, size_
 		close(sv[1]);
 		return;
 	}
-	got = drain(&h, &g_handle, (int) (k & 1));
+	got = drain(&h, &g_handle, (int) (k % 3));
 	want = complete_between(f, s, k);
 	for (i = 0; i < f->n; i++) {
 		if (f->end[i] <= k && f->end[i] >= s) {
@@ -486,7 +494,7 @@ static void attach_cut(const char *name, const char *d, const frames_t *f, size_
 		}
 	}
 	if (st == ESL_SUCCESS) {
-		got = 1 + drain(&h, &g_attach, (int) (k & 1));
+		got = 1 + drain(&h, &g_attach, (int) (k % 3));
 		ok = k >= f->end[0] && h.info_event != NULL && !h.connected && err_fits(&h, f, k, last_end);
 	} else {
 		/* the reply to connect was cut: attach fails and closes the socket */
@@ -623,7 +631,7 @@ static void login_cut(tcp_srv_t *srv, const char *name, const char *d, const fra
 		}
 	}
 	if (st == ESL_SUCCESS) {
-		got = 2 + drain(&h, &g_login, (int) (k & 1));
+		got = 2 + drain(&h, &g_login, (int) (k % 3));
 		ok = f->login_ok && k >= f->end[1] && !h.connected && err_fits(&h, f, k, last_end);
 		esl_disconnect(&h);
 	} else {
