@@ -46,6 +46,18 @@ static void drain_handle(esl_handle_t *h, eslt_sums_t *got, int timed)
 	}
 }
 
+/* Attaches h to a peer that writes data in chunks of about chunk bytes (varied), on a client
+ * socket that is non-blocking when nonblock is set. 0 on success. */
+static int attach_stream(esl_handle_t *h, eslt_peer_t *peer, const char *data, size_t len, size_t chunk, int nonblock)
+{
+	peer->data = data;
+	peer->len = len;
+	peer->chunk = chunk;
+	peer->vary = 1;
+	peer->client_nonblock = nonblock;
+	return eslt_attach(h, peer);
+}
+
 static void test_recordings_over_socket(void)
 {
 	char **files = eslt_s2c_files();
@@ -65,12 +77,7 @@ static void test_recordings_over_socket(void)
 			continue;
 		}
 		eslt_ref_split(data, len, &ref);
-		peer.data = data;
-		peer.len = len;
-		peer.chunk = 4093;
-		peer.vary = 1;
-		peer.client_nonblock = f % 3 == 2;
-		CHECK_INT(eslt_attach(&h, &peer), 0);
+		CHECK_INT(attach_stream(&h, &peer, data, len, 4093, f % 3 == 2), 0);
 		CHECK_STR(h.last_sr_reply, "+OK");
 		drain_handle(&h, &got, (int) (f & 1));
 		if ((d = eslt_sums_diff(&ref, &got)) >= 0) {
@@ -152,12 +159,7 @@ static void test_take_over_socket(void)
 			continue;
 		}
 		eslt_ref_split(data, len, &ref);
-		peer.data = data;
-		peer.len = len;
-		peer.chunk = 1021;
-		peer.vary = 1;
-		peer.client_nonblock = f % 2;
-		CHECK_INT(eslt_attach(&h, &peer), 0);
+		CHECK_INT(attach_stream(&h, &peer, data, len, 1021, (int) (f % 2)), 0);
 		for (;;) {
 			st = esl_recv_take_nowait(&h, take_summary, &seen);
 			if (st == ESL_BREAK) {
@@ -212,12 +214,7 @@ static void view_stream(esl_event_view_t *view, const char *name, const char *da
 	long d;
 
 	eslt_ref_split(data, len, &ref);
-	peer.data = data;
-	peer.len = len;
-	peer.chunk = 997;
-	peer.vary = 1;
-	peer.client_nonblock = variant % 2;
-	CHECK_INT(eslt_attach(&h, &peer), 0);
+	CHECK_INT(attach_stream(&h, &peer, data, len, 997, (int) (variant % 2)), 0);
 	for (;;) {
 		size_t tlen;
 		int json;

@@ -896,6 +896,60 @@ static char *boundary_text(size_t n, int colons, size_t *len)
 	return text;
 }
 
+/* Calls fn for every plain and JSON event message of the recordings (its body and whether it
+ * is JSON), with the parser that read it. */
+static void each_recorded_event(void (*fn)(const char *file, esl_wire_t *rd, esl_event_t *msg, int json, void *ctx), void *ctx)
+{
+	char **files = eslt_s2c_files();
+	size_t f;
+
+	CHECK(files != NULL);
+	for (f = 0; files && files[f]; f++) {
+		size_t len;
+		char *data = eslt_read_file(files[f], &len);
+		esl_wire_t *rd = esl_wire_create();
+		esl_event_t *ev = NULL;
+
+		CHECK(data != NULL && rd != NULL);
+		if (data && rd && esl_wire_feed(rd, data, len) == 0) {
+			while (esl_wire_next(rd, &ev) == ESL_WIRE_MESSAGE) {
+				const char *ct = esl_event_get_header(ev, "content-type");
+				int json = ct && !strcasecmp(ct, "text/event-json");
+
+				if (ct && (json || !strcasecmp(ct, "text/event-plain")) && ev->body) {
+					fn(files[f], rd, ev, json, ctx);
+				}
+				esl_event_destroy(&ev);
+			}
+		}
+		esl_wire_destroy(&rd);
+		free(data);
+	}
+	eslt_free_list(files);
+}
+
+/* What test_plain_spans saw of the recorded events. */
+typedef struct {
+	esl_wire_t *w;
+	size_t given, declined, given_json;
+} spans_seen_t;
+
+static void spans_of_recorded(const char *file, esl_wire_t *rd, esl_event_t *msg, int json, void *ctx)
+{
+	spans_seen_t *seen = ctx;
+	char why[300];
+	int r = eslt_spans_check(seen->w, msg->body, esl_wire_body_length(msg), json, why, sizeof(why));
+
+	(void) rd;
+	if (r < 0) {
+		fprintf(stderr, "%s: %s\n", file, why);
+	}
+	CHECK(r >= 0);
+	seen->given += r == 1;
+	seen->declined += r == 0;
+	seen->given_json += json && r == 1;
+}
+
 /* esl_wire_plain_spans and esl_wire_json_spans, which the Go binding packs events from, give
  * exactly the event the full parse builds, and decline every text that needs the full rules. */
 static void test_plain_spans(void)
@@ -931,13 +985,12 @@ static void test_plain_spans(void)
 	};
 	static const char with_nul[] = "A: 1\0\nB: 2\n";
 	static const char nul_body[] = "Content-Length: 3\n\na\0b";
-	esl_wire_t *w = esl_wire_create();
-	char **files = eslt_s2c_files();
-	size_t i, f, given = 0, declined = 0, given_json = 0;
+	spans_seen_t seen = { esl_wire_create(), 0, 0, 0 };
+	esl_wire_t *w = seen.w;
+	size_t i;
 
 	CHECK(w != NULL);
 	if (!w) {
-		eslt_free_list(files);
 		return;
 	}
 	spans_cases(w, cases, sizeof(cases) / sizeof(cases[0]), 0);
@@ -980,39 +1033,11 @@ static void test_plain_spans(void)
 	}
 
 	/* every plain and JSON event of the recordings: all of them are given as spans, and match */
-	for (f = 0; files && files[f]; f++) {
-		size_t len;
-		char *data = eslt_read_file(files[f], &len), why[300];
-		esl_wire_t *rd = esl_wire_create();
-		esl_event_t *ev = NULL;
-
-		if (data && rd && esl_wire_feed(rd, data, len) == 0) {
-			while (esl_wire_next(rd, &ev) == ESL_WIRE_MESSAGE) {
-				const char *ct = esl_event_get_header(ev, "content-type");
-
-				int json = ct && !strcasecmp(ct, "text/event-json");
-
-				if (ct && (json || !strcasecmp(ct, "text/event-plain")) && ev->body) {
-					int r = eslt_spans_check(w, ev->body, esl_wire_body_length(ev), json, why, sizeof(why));
-					if (r < 0) {
-						fprintf(stderr, "%s: %s\n", files[f], why);
-					}
-					CHECK(r >= 0);
-					given += r == 1;
-					declined += r == 0;
-					given_json += json && r == 1;
-				}
-				esl_event_destroy(&ev);
-			}
-		}
-		esl_wire_destroy(&rd);
-		free(data);
-	}
-	CHECK(given >= 98);
-	CHECK(given_json >= 49);
-	CHECK_INT(declined, 0);
-	eslt_free_list(files);
-	esl_wire_destroy(&w);
+	each_recorded_event(spans_of_recorded, &seen);
+	CHECK(seen.given >= 98);
+	CHECK(seen.given_json >= 49);
+	CHECK_INT(seen.declined, 0);
+	esl_wire_destroy(&seen.w);
 }
 
 /* esl_wire_plain_check, which lets the Go binding keep a plain event as its text: it takes
@@ -1645,6 +1670,25 @@ static void view_case(const char *text, int json, int want)
 	esl_wire_destroy(&w);
 }
 
+/* A recorded event through the view against its full parse; counts it by format. */
+static void view_of_recorded(const char *file, esl_wire_t *rd, esl_event_t *msg, int json, void *ctx)
+{
+	long *counts = ctx;
+	esl_event_t *inner = NULL;
+	char why[300] = "";
+	int r = -1;
+
+	if (esl_wire_decode_inner(rd, msg, &inner) == ESL_SUCCESS && inner) {
+		r = eslt_view_same(inner, msg->body, esl_wire_body_length(msg), json, why, sizeof(why));
+	}
+	if (r != 1) {
+		fprintf(stderr, "%s: view %d: %s\n", file, r, why);
+	}
+	CHECK_INT(r, 1);
+	counts[json] += r == 1;
+	esl_event_destroy(&inner);
+}
+
 /* esl_event_view_*: events read in place give what the full parse gives, header by header
  * (eslt_view_same): every recorded plain and JSON event, and the shapes around the rules */
 static void test_view(void)
@@ -1677,10 +1721,9 @@ static void test_view(void)
 		"{\"A\":\"\"}",
 		"{\"Num\":12}",
 	};
-	char **files = eslt_s2c_files();
-	size_t i, f, big_len = 70000;
+	size_t i, big_len = 70000;
 	char *big = malloc(big_len + 1);
-	long plain = 0, json = 0;
+	long counts[2] = { 0, 0 }; /* plain, JSON events read in place */
 
 	for (i = 0; i < sizeof(plain_in_place) / sizeof(plain_in_place[0]); i++) {
 		view_case(plain_in_place[i], 0, 1);
@@ -1706,39 +1749,9 @@ static void test_view(void)
 	}
 
 	/* every plain and JSON event of the recordings is read in place */
-	for (f = 0; files && files[f]; f++) {
-		size_t len;
-		char *data = eslt_read_file(files[f], &len), why[300];
-		esl_wire_t *rd = esl_wire_create();
-		esl_event_t *ev = NULL;
-
-		if (data && rd && esl_wire_feed(rd, data, len) == 0) {
-			while (esl_wire_next(rd, &ev) == ESL_WIRE_MESSAGE) {
-				const char *ct = esl_event_get_header(ev, "content-type");
-				esl_event_t *inner = NULL;
-				int js = ct && !strcasecmp(ct, "text/event-json");
-
-				if (ct && (js || !strcasecmp(ct, "text/event-plain")) && ev->body &&
-					esl_wire_decode_inner(rd, ev, &inner) == ESL_SUCCESS && inner) {
-					int r = eslt_view_same(inner, ev->body, esl_wire_body_length(ev), js, why, sizeof(why));
-
-					if (r != 1) {
-						fprintf(stderr, "%s: view %d: %s\n", files[f], r, why);
-					}
-					CHECK_INT(r, 1);
-					plain += !js && r == 1;
-					json += js && r == 1;
-				}
-				esl_event_destroy(&inner);
-				esl_event_destroy(&ev);
-			}
-		}
-		esl_wire_destroy(&rd);
-		free(data);
-	}
-	CHECK(plain >= 49);
-	CHECK(json >= 49);
-	eslt_free_list(files);
+	each_recorded_event(view_of_recorded, counts);
+	CHECK(counts[0] >= 49);
+	CHECK(counts[1] >= 49);
 }
 
 int main(void)
