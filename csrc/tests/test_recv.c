@@ -544,12 +544,20 @@ static void script_finish(esl_handle_t *h, script_t *s)
 
 #define EV_PLAIN(name) "Content-Length: " #name
 
-static void send_plain_event(script_t *s, const char *name)
+/* A plain event message with this text, framed as FreeSWITCH frames events. */
+static void send_event_text(script_t *s, const char *inner)
 {
-	char inner[200], msg[400];
-	snprintf(inner, sizeof(inner), "Event-Name: %s\nX-Test: %%41\n\n", name);
+	char msg[400];
 	snprintf(msg, sizeof(msg), "Content-Length: %zu\nContent-Type: text/event-plain\n\n%s", strlen(inner), inner);
 	script_send(s, msg);
+}
+
+/* Its X-Test value is an escaped 'A', which a view leaves to the full parse. */
+static void send_plain_event(script_t *s, const char *name)
+{
+	char inner[200];
+	snprintf(inner, sizeof(inner), "Event-Name: %s\nX-Test: %%41\n\n", name);
+	send_event_text(s, inner);
 }
 
 static void race_fn(script_t *s, const char *block, size_t blen, const char *body, size_t bodylen)
@@ -564,6 +572,11 @@ static void race_fn(script_t *s, const char *block, size_t blen, const char *bod
 		send_plain_event(s, "CHANNEL_CREATE");
 		script_send(s, "Content-Type: api/response\nContent-Length: 3\n\n+OK");
 		send_plain_event(s, "CHANNEL_ANSWER");
+	} else if (!strncmp(block, "api inplace", 11)) {
+		/* events a view reads in place, one before the reply and one after it */
+		send_event_text(s, "Event-Name: CHANNEL_CREATE\nX-Test: before\n\n");
+		script_send(s, "Content-Type: api/response\nContent-Length: 3\n\n+OK");
+		send_event_text(s, "Event-Name: CHANNEL_ANSWER\nX-Test: after\n\n");
 	} else if (!strncmp(block, "api slow", 8)) {
 		msleep(400);
 		script_send(s, "Content-Type: command/reply\nReply-Text: +OK slow\n\n");
@@ -618,6 +631,40 @@ static void test_race_ordering(void)
 		CHECK_INT(esl_recv_event(&h, 0, NULL), ESL_SUCCESS);
 	}
 	script_finish(&h, &s);
+}
+
+/* Events that waited in race_event while esl_send_recv waited for its reply come first
+ * through a view too, built (they were received whole), then the socket's, read in place;
+ * a timed view receive with nothing to read gives ESL_BREAK and no event. */
+static void test_view_race(void)
+{
+	esl_handle_t h;
+	script_t s;
+	esl_event_view_t *v = NULL;
+
+	CHECK_INT(esl_event_view_create(&v), ESL_SUCCESS);
+	CHECK_INT(script_attach(&h, &s, race_fn), 0);
+	CHECK_INT(esl_send_recv(&h, "api inplace"), ESL_SUCCESS);
+	CHECK(h.race_event != NULL && h.race_event->next == NULL);
+	CHECK_INT(esl_recv_event_view(&h, 0, v), ESL_SUCCESS);
+	CHECK(esl_event_view_has_event(v) && !esl_event_view_in_place(v));
+	CHECK_INT(esl_event_view_id(v), ESL_EVENT_CHANNEL_CREATE);
+	CHECK_STR(esl_event_view_get_header(v, "x-test"), "before");
+	CHECK(h.race_event == NULL);
+	CHECK_INT(esl_recv_event_view(&h, 1000, v), ESL_SUCCESS);
+	CHECK(esl_event_view_has_event(v) && esl_event_view_in_place(v));
+	CHECK(h.last_event == NULL && h.last_ievent == NULL);
+	CHECK_INT(esl_event_view_id(v), ESL_EVENT_CHANNEL_ANSWER);
+	CHECK_STR(esl_event_view_get_header(v, "X-TEST"), "after");
+	CHECK_INT(esl_recv_event_view(&h, 50, v), ESL_BREAK);
+	CHECK(!esl_event_view_has_event(v) && !esl_event_view_get_header(v, "X-Test"));
+	/* a reply received through a view is last_event's, and the view has no event */
+	CHECK_INT(esl_send(&h, "api fast"), ESL_SUCCESS);
+	CHECK_INT(esl_recv_event_view(&h, 1000, v), ESL_SUCCESS);
+	CHECK(!esl_event_view_has_event(v));
+	CHECK_STR(h.last_event ? esl_event_get_header(h.last_event, "Reply-Text") : NULL, "+OK fast");
+	script_finish(&h, &s);
+	esl_event_view_destroy(&v);
 }
 
 static void test_timed(void)
@@ -1686,6 +1733,7 @@ int main(void)
 	test_view_over_socket();
 	test_outbound_info();
 	test_race_ordering();
+	test_view_race();
 	test_timed();
 	test_nowait();
 	test_keep_inner();
