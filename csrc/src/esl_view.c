@@ -199,76 +199,28 @@ ESL_DECLARE(esl_event_types_t) esl_event_view_id(const esl_event_view_t *view)
 	return view && (e = view_event(view)) ? e->event_id : ESL_EVENT_CUSTOM;
 }
 
-static int hex_value(unsigned char c)
+/* The value slot s holds for this text, or NULL when it holds none yet: the slot is then
+ * claimed for the value put next. */
+static const char *slot_value(esl_event_view_t *v, view_slot_t *s)
 {
-	if (c >= '0' && c <= '9') {
-		return c - '0';
+	if (s->gen == v->gen) {
+		return v->scratch + s->off;
 	}
-	c |= 0x20;
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+	s->gen = v->gen;
+	s->off = (uint32_t) v->scratch_len;
+	return NULL;
 }
 
-/* Appends a plain value, URL-decoded as the plain parser decodes it ('%' and two hex digits,
- * "%00" kept), to the scratch memory and NUL-terminates it. */
-static const char *put_plain(esl_event_view_t *v, const char *s, size_t n)
+/* Appends the n bytes at s to the scratch memory, decoded as a plain value or as a JSON string
+ * by the view's mode, NUL-terminated. */
+static const char *put_decoded(esl_event_view_t *v, const char *s, size_t n)
 {
-	char *out = v->scratch + v->scratch_len, *d = out;
-	const char *end = s + n, *pct;
+	char *out = v->scratch + v->scratch_len;
+	char *end = v->mode == VIEW_PLAIN ? esl_wire_plain_value_into(out, s, n) : esl_wire_json_string_into(out, s, n);
 
-	while ((pct = memchr(s, '%', (size_t) (end - s)))) {
-		int hi, lo;
-
-		memcpy(d, s, (size_t) (pct - s));
-		d += pct - s;
-		s = pct + 1;
-		if (end - pct > 2 && (hi = hex_value((unsigned char) pct[1])) >= 0 && (lo = hex_value((unsigned char) pct[2])) >= 0 &&
-			(hi | lo)) {
-			*d++ = (char) (hi << 4 | lo);
-			s = pct + 3;
-		} else {
-			*d++ = '%';
-		}
-	}
-	memcpy(d, s, (size_t) (end - s));
-	d += end - s;
-	*d++ = '\0';
-	v->scratch_len = (size_t) (d - v->scratch);
+	*end++ = '\0';
+	v->scratch_len = (size_t) (end - v->scratch);
 	return out;
-}
-
-/* Appends a JSON string's raw contents, decoded, to the scratch memory. The check let only
- * the two-character escapes through. */
-static const char *put_json(esl_event_view_t *v, const char *s, size_t n)
-{
-	char *out = v->scratch + v->scratch_len, *d = out;
-	const char *end = s + n, *bs;
-
-	while ((bs = memchr(s, '\\', (size_t) (end - s))) && end - bs > 1) {
-		memcpy(d, s, (size_t) (bs - s));
-		d += bs - s;
-		switch (bs[1]) {
-		case 'b': *d++ = '\b'; break;
-		case 'f': *d++ = '\f'; break;
-		case 'n': *d++ = '\n'; break;
-		case 'r': *d++ = '\r'; break;
-		case 't': *d++ = '\t'; break;
-		default: *d++ = bs[1]; break; /* '"', '\\', '/' */
-		}
-		s = bs + 2;
-	}
-	memcpy(d, s, (size_t) (end - s));
-	d += end - s;
-	*d++ = '\0';
-	v->scratch_len = (size_t) (d - v->scratch);
-	return out;
-}
-
-static size_t skip_json_space(const char *t, size_t p, size_t end)
-{
-	while (p < end && (t[p] == ' ' || t[p] == '\t' || t[p] == '\n' || t[p] == '\r')) {
-		p++;
-	}
-	return p;
 }
 
 /* The raw contents of the JSON string that opens at t[p] ('"'): *n bytes at the result. A
@@ -295,15 +247,12 @@ static const char *json_string_at(const char *t, size_t p, size_t end, size_t *n
 /* Member i's value, decoded (once per text). */
 static const char *member_value(esl_event_view_t *v, size_t i, size_t name_len)
 {
-	view_slot_t *s = &v->slot[i];
-	const char *t = v->text, *val;
+	const char *t = v->text, *val = slot_value(v, &v->slot[i]);
 	size_t at = v->info.member_at[i], p, n;
 
-	if (s->gen == v->gen) {
-		return v->scratch + s->off;
+	if (val) {
+		return val;
 	}
-	s->gen = v->gen;
-	s->off = (uint32_t) v->scratch_len;
 	if (v->mode == VIEW_PLAIN) {
 		const char *lf;
 		size_t end = v->info.header_len;
@@ -311,13 +260,12 @@ static const char *member_value(esl_event_view_t *v, size_t i, size_t name_len)
 		for (p = at + name_len + 1; p < end && t[p] == ' '; p++) {
 		}
 		lf = memchr(t + p, '\n', end - p);
-		return put_plain(v, t + p, (lf ? (size_t) (lf - t) : end) - p);
+		return put_decoded(v, t + p, (lf ? (size_t) (lf - t) : end) - p);
 	}
-	/* at the name's opening quote: past the name and its closing quote, the colon, to the value */
-	p = skip_json_space(t, at + name_len + 2, v->text_len);
-	p = skip_json_space(t, p + 1, v->text_len);
-	val = json_string_at(t, p, v->text_len, &n);
-	return put_json(v, val, n);
+	/* the table comes only with compact JSON ("key":"value", no white space): from the name's
+	 * opening quote, past the name, its closing quote and the colon, to the value's quote */
+	val = json_string_at(t, at + name_len + 3, v->text_len, &n);
+	return put_decoded(v, val, n);
 }
 
 /* Whether the n bytes at t are name, ASCII case aside. Equal names have equal first bytes once
@@ -373,20 +321,16 @@ ESL_DECLARE(const char *) esl_event_view_get_body(esl_event_view_t *view, esl_si
 	size_t n = 0;
 
 	if (view && esl_event_view_in_place(view)) {
-		if (view->info.has_body) {
-			view_slot_t *s = &view->slot[view->info.nmember];
-
-			if (view->mode == VIEW_PLAIN) {
-				/* the rest of the text, NUL-terminated by the copy */
-				b = view->text + view->info.body_off;
-			} else if (s->gen == view->gen) {
-				b = view->scratch + s->off;
-			} else {
-				s->gen = view->gen;
-				s->off = (uint32_t) view->scratch_len;
-				b = put_json(view, view->text + view->info.body_off, view->info.body_len);
+		if (view->info.has_body && view->mode == VIEW_PLAIN) {
+			/* the rest of the text, NUL-terminated by the copy */
+			b = view->text + view->info.body_off;
+			n = view->info.body_len;
+		} else if (view->info.has_body) {
+			/* the JSON body is still escaped: decoded once, in the slot after the members' */
+			if (!(b = slot_value(view, &view->slot[view->info.nmember]))) {
+				b = put_decoded(view, view->text + view->info.body_off, view->info.body_len);
 			}
-			n = view->mode == VIEW_PLAIN ? view->info.body_len : strlen(b);
+			n = strlen(b);
 		}
 	} else if (view) {
 		esl_event_t *e = view_event(view);

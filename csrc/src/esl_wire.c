@@ -399,6 +399,31 @@ static inline int escape_at(const unsigned char *t, size_t q, size_t len, unsign
 	return 1;
 }
 
+char *esl_wire_plain_value_into(char *o, const char *s, size_t n)
+{
+	const unsigned char *t = (const unsigned char *) s;
+	const char *pct;
+	size_t q = 0;
+
+	/* the runs between escapes are copied whole */
+	while ((pct = memchr(s + q, '%', n - q))) {
+		size_t p = (size_t) (pct - s);
+		unsigned char d;
+
+		memcpy(o, s + q, p - q);
+		o += p - q;
+		if (escape_at(t, p, n, &d)) {
+			*o++ = (char) d;
+			q = p + 3;
+		} else {
+			*o++ = '%';
+			q = p + 1;
+		}
+	}
+	memcpy(o, s + q, n - q);
+	return o + (n - q);
+}
+
 static int wire_fail(esl_wire_t *w, const char *msg)
 {
 	snprintf(w->err, sizeof(w->err), "%s", msg);
@@ -3093,16 +3118,19 @@ static int json_read(esl_wire_t *w, const char *json, size_t len, int spans, jso
 	return esl_json_read_event(json, len, w->text, 1, &sink, jp);
 }
 
-/* Writes the n bytes of a JSON string at s to o, decoding its one-character escapes (which
- * json_unescape_quotes checked); returns the end of what it wrote. */
-static char *json_unescape_into(char *o, const unsigned char *s, size_t n)
+char *esl_wire_json_string_into(char *o, const char *s, size_t n)
 {
-	size_t i;
+	const char *end = s + n, *bs;
 
-	for (i = 0; i < n; i++) {
-		*o++ = (char) (s[i] == '\\' && i + 1 < n ? esl_json_short_escape(s[++i]) : s[i]);
+	/* the runs between escapes are copied whole */
+	while ((bs = memchr(s, '\\', (size_t) (end - s))) && end - bs > 1) {
+		memcpy(o, s, (size_t) (bs - s));
+		o += bs - s;
+		*o++ = (char) esl_json_short_escape((unsigned char) bs[1]);
+		s = bs + 2;
 	}
-	return o;
+	memcpy(o, s, (size_t) (end - s));
+	return o + (end - s);
 }
 
 /* json_read's answer when the text is not the JSON FreeSWITCH writes: the general reader
@@ -3148,7 +3176,7 @@ static int json_read_compact(esl_wire_t *w, const char *json, size_t len, json_p
 		*o++ = '\0';
 		val = o;
 		if (mp.seen & (ESL_JSON_ESCAPE << ESL_JSON_VALUE_SHIFT)) {
-			o = json_unescape_into(o, t + mp.vs, vlen);
+			o = esl_wire_json_string_into(o, json + mp.vs, vlen);
 			vlen = (size_t) (o - val);
 		} else {
 			copy_span(o, t + mp.vs, vlen, len - mp.vs);

@@ -87,6 +87,14 @@ typedef int (*esl_wire_take_fn)(void *ctx, const char *body, size_t len, int jso
  *      over-limit body, an error, or one begun by esl_wire_next): take it with esl_wire_next. */
 int esl_wire_take_event(esl_wire_t *wire, esl_wire_take_fn take, void *ctx);
 
+/* Writes the n bytes of a plain header value at s to o, URL-decoded as the plain parser decodes
+ * values (two hex digits; "%00" stays), and returns the end of what it wrote (no NUL). o needs
+ * room for n bytes. */
+char *esl_wire_plain_value_into(char *o, const char *s, size_t n);
+/* The same for the n bytes inside a JSON string whose escapes are all one-character ones (as
+ * the JSON checks and the compact reader take them): decoded, the end returned. */
+char *esl_wire_json_string_into(char *o, const char *s, size_t n);
+
 /* Why the parser is in error ("" when it is not). */
 const char *esl_wire_error(const esl_wire_t *wire);
 /* True while bytes of a message not yet handed out are held. */

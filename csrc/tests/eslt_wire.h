@@ -96,6 +96,37 @@ static inline char **eslt_s2c_files(void)
 	return v;
 }
 
+/* What eslt_each_event_message calls: the file, the parser that read the message, the message
+ * and whether its event is JSON. */
+typedef void (*eslt_event_fn)(const char *file, esl_wire_t *rd, esl_event_t *msg, int json, void *ctx);
+
+/* Calls fn for every plain and JSON event message (with a body) of the recorded stream at
+ * path, in order. 0, or -1 when the file cannot be read or parsed. */
+static inline int eslt_each_event_message(const char *path, eslt_event_fn fn, void *ctx)
+{
+	size_t len;
+	char *data = eslt_read_file(path, &len);
+	esl_wire_t *rd = esl_wire_create();
+	esl_event_t *ev = NULL;
+	int r = -1;
+
+	if (data && rd && esl_wire_feed(rd, data, len) == 0) {
+		while (esl_wire_next(rd, &ev) == ESL_WIRE_MESSAGE) {
+			const char *ct = esl_event_get_header(ev, "content-type");
+			int json = ct && !strcasecmp(ct, "text/event-json");
+
+			if (ct && (json || !strcasecmp(ct, "text/event-plain")) && ev->body) {
+				fn(path, rd, ev, json, ctx);
+			}
+			esl_event_destroy(&ev);
+		}
+		r = 0;
+	}
+	esl_wire_destroy(&rd);
+	free(data);
+	return r;
+}
+
 static inline void eslt_free_list(char **v)
 {
 	size_t i;
@@ -486,19 +517,13 @@ static inline int eslt_event_diff(esl_event_t *a, esl_event_t *b, char *why, siz
 	}
 	return 0;
 }
-/* Both NULL, or equal strings. */
-static inline int eslt_same_str(const char *a, const char *b)
-{
-	return a == b || (a && b && !strcmp(a, b));
-}
-
 /* One lookup through the view against the full parse's event; the second lookup must give the
  * same string. 0 when they agree. */
 static inline int eslt_view_lookup(esl_event_view_t *v, esl_event_t *ev, const char *name, char *why, size_t whylen)
 {
 	const char *got = esl_event_view_get_header(v, name), *want = esl_event_get_header(ev, name);
 
-	if (!eslt_same_str(got, want) || esl_event_view_get_header(v, name) != got) {
+	if (!eslt_str_eq(got, want) || esl_event_view_get_header(v, name) != got) {
 		snprintf(why, whylen, "view: [%.60s] gives [%.60s], the event [%.60s]", name, got ? got : "(null)",
 				 want ? want : "(null)");
 		return -1;
@@ -570,7 +595,7 @@ static inline int eslt_view_same(esl_event_t *ev, const char *text, size_t len, 
 	if (!bad) {
 		body = esl_event_view_get_body(v, &blen);
 		if (!body != !ev->body || (body && (blen != esl_wire_body_length(ev) || memcmp(body, ev->body, blen + 1))) ||
-			!eslt_same_str(esl_event_view_get_header(v, "_body"), esl_event_get_header(ev, "_body"))) {
+			!eslt_str_eq(esl_event_view_get_header(v, "_body"), esl_event_get_header(ev, "_body"))) {
 			snprintf(why, whylen, "view: body %s (%zu bytes), the event's %s (%zu)", body ? "given" : "none", (size_t) blen,
 					 ev->body ? "given" : "none", ev->body ? esl_wire_body_length(ev) : 0);
 			bad = 1;

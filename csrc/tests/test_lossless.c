@@ -51,57 +51,63 @@ static uint64_t hash_event(uint64_t h, const char *name, const char *uid, const 
 	return hash_value(hash_value(hash_value(h, name), uid), ts);
 }
 
-/* The plain or JSON events of a recording, framed again, with their values from the full parse. */
+/* The events load_events collects. */
+typedef struct {
+	lossless_event_t *ev;
+	size_t n, cap;
+	int json;
+} loaded_t;
+
+/* One recorded event of the wanted format, framed again, with its values from the full parse. */
+static void collect_event(const char *file, esl_wire_t *rd, esl_event_t *msg, int json, void *ctx)
+{
+	loaded_t *l = ctx;
+	esl_event_t *inner = NULL;
+	size_t blen = esl_wire_body_length(msg);
+	char head[128];
+	int hl;
+	lossless_event_t *e;
+
+	(void) file;
+	if (json != l->json || esl_wire_decode_inner(rd, msg, &inner) != ESL_SUCCESS || !inner) {
+		esl_event_destroy(&inner);
+		return;
+	}
+	hl = snprintf(head, sizeof(head), "Content-Length: %zu\nContent-Type: text/event-%s\n\n", blen, json ? "json" : "plain");
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 64;
+		if (!(l->ev = realloc(l->ev, l->cap * sizeof(*l->ev)))) {
+			abort();
+		}
+	}
+	e = &l->ev[l->n++];
+	e->len = (size_t) hl + blen;
+	e->block_end = (size_t) hl;
+	if (!(e->frame = malloc(e->len))) {
+		abort();
+	}
+	memcpy(e->frame, head, (size_t) hl);
+	memcpy(e->frame + hl, msg->body, blen);
+	e->hash = hash_event(FNV_OFFSET, esl_event_get_header(inner, "Event-Name"), esl_event_get_header(inner, "Unique-ID"),
+						 esl_event_get_header(inner, "Event-Date-Timestamp"));
+	esl_event_destroy(&inner);
+}
+
+/* The plain or JSON events of their recording, framed as FreeSWITCH frames events. */
 static lossless_event_t *load_events(int json, size_t *n)
 {
 	const char *dir = getenv("ESL_TESTDATA");
-	char path[1024], *data;
-	size_t len, cap = 0;
-	esl_wire_t *rd = esl_wire_create();
-	esl_event_t *ev = NULL;
-	lossless_event_t *out = NULL;
+	char path[1024];
+	loaded_t l = { NULL, 0, 0, json };
 
-	*n = 0;
 	snprintf(path, sizeof(path), "%s/events-%s-call.s2c", dir && *dir ? dir : "testdata/freeswitch", json ? "json" : "plain");
-	if (!(data = eslt_read_file(path, &len)) || !rd || esl_wire_feed(rd, data, len)) {
-		free(data);
-		esl_wire_destroy(&rd);
-		return NULL;
+	if (eslt_each_event_message(path, collect_event, &l)) {
+		free(l.ev);
+		l.ev = NULL;
+		l.n = 0;
 	}
-	while (esl_wire_next(rd, &ev) == ESL_WIRE_MESSAGE) {
-		const char *ct = esl_event_get_header(ev, "content-type");
-		esl_event_t *inner = NULL;
-
-		if (ct && !strcasecmp(ct, json ? "text/event-json" : "text/event-plain") && ev->body &&
-			esl_wire_decode_inner(rd, ev, &inner) == ESL_SUCCESS && inner) {
-			size_t blen = esl_wire_body_length(ev);
-			char head[128];
-			int hl = snprintf(head, sizeof(head), "Content-Length: %zu\nContent-Type: %s\n\n", blen, ct);
-			lossless_event_t *e;
-
-			if (*n == cap) {
-				cap = cap ? 2 * cap : 64;
-				if (!(out = realloc(out, cap * sizeof(*out)))) {
-					abort();
-				}
-			}
-			e = &out[(*n)++];
-			e->len = (size_t) hl + blen;
-			e->block_end = (size_t) hl;
-			if (!(e->frame = malloc(e->len))) {
-				abort();
-			}
-			memcpy(e->frame, head, (size_t) hl);
-			memcpy(e->frame + hl, ev->body, blen);
-			e->hash = hash_event(FNV_OFFSET, esl_event_get_header(inner, "Event-Name"), esl_event_get_header(inner, "Unique-ID"),
-								 esl_event_get_header(inner, "Event-Date-Timestamp"));
-		}
-		esl_event_destroy(&inner);
-		esl_event_destroy(&ev);
-	}
-	esl_wire_destroy(&rd);
-	free(data);
-	return out;
+	*n = l.n;
+	return l.ev;
 }
 
 typedef struct {

@@ -896,34 +896,15 @@ static char *boundary_text(size_t n, int colons, size_t *len)
 	return text;
 }
 
-/* Calls fn for every plain and JSON event message of the recordings (its body and whether it
- * is JSON), with the parser that read it. */
-static void each_recorded_event(void (*fn)(const char *file, esl_wire_t *rd, esl_event_t *msg, int json, void *ctx), void *ctx)
+/* Calls fn for every plain and JSON event message of the recordings. */
+static void each_recorded_event(eslt_event_fn fn, void *ctx)
 {
 	char **files = eslt_s2c_files();
 	size_t f;
 
 	CHECK(files != NULL);
 	for (f = 0; files && files[f]; f++) {
-		size_t len;
-		char *data = eslt_read_file(files[f], &len);
-		esl_wire_t *rd = esl_wire_create();
-		esl_event_t *ev = NULL;
-
-		CHECK(data != NULL && rd != NULL);
-		if (data && rd && esl_wire_feed(rd, data, len) == 0) {
-			while (esl_wire_next(rd, &ev) == ESL_WIRE_MESSAGE) {
-				const char *ct = esl_event_get_header(ev, "content-type");
-				int json = ct && !strcasecmp(ct, "text/event-json");
-
-				if (ct && (json || !strcasecmp(ct, "text/event-plain")) && ev->body) {
-					fn(files[f], rd, ev, json, ctx);
-				}
-				esl_event_destroy(&ev);
-			}
-		}
-		esl_wire_destroy(&rd);
-		free(data);
+		CHECK_INT(eslt_each_event_message(files[f], fn, ctx), 0);
 	}
 	eslt_free_list(files);
 }
